@@ -1,0 +1,1 @@
+//! periscope-capture (under construction).

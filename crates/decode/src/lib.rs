@@ -1,0 +1,1 @@
+//! periscope-decode (under construction).

@@ -1,0 +1,1 @@
+//! periscope-http (under construction).

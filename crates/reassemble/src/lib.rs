@@ -1,0 +1,1 @@
+//! periscope-reassemble (under construction).
