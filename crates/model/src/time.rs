@@ -20,7 +20,7 @@ impl Timestamp {
     }
 
     /// `self + d`, saturating.
-    pub fn add(self, d: Duration) -> Self {
+    pub fn plus(self, d: Duration) -> Self {
         Timestamp(self.0.saturating_add(d.as_nanos().min(u128::from(u64::MAX)) as u64))
     }
 
