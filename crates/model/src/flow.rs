@@ -41,10 +41,13 @@ pub enum TunnelKind {
     /// GRE (RFC 2784/2890), IP or transparent Ethernet bridging; id is the key when present, else 0.
     Gre,
     /// ERSPAN type II; id is the 10-bit session id.
+    #[serde(rename = "erspan2")]
     ErspanII,
     /// ERSPAN type III; id is the 10-bit session id.
+    #[serde(rename = "erspan3")]
     ErspanIII,
     /// IP-in-IP (IPv4 or IPv6 inside IPv4 or IPv6); id is 0.
+    #[serde(rename = "ipip")]
     IpInIp,
 }
 
