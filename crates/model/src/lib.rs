@@ -13,6 +13,7 @@
 //!
 //! `Exchange` is the first owned, allocated value on the path; everything before it borrows.
 
+pub mod endpoint;
 pub mod event;
 pub mod exchange;
 pub mod flow;
