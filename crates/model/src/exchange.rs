@@ -218,4 +218,16 @@ pub enum Flag {
     IncompleteMessage,
     /// The roles (client/server) were swapped after the traffic showed the reassembler's guess wrong.
     RolesSwapped,
+    /// A header used obsolete line folding (a continuation line starting with SP or HTTP-tab);
+    /// it was unfolded. Parsers disagree on folding, so it is an evasion sign.
+    ObsoleteLineFolding,
+    /// A line ended with a bare LF instead of CRLF; it was accepted.
+    BareLineFeed,
+    /// The header block was larger than the configured byte or field limit; the message was
+    /// dropped and parsing resumed at the next message start.
+    HeaderTooLarge,
+    /// A response that arrived after its request had already been emitted with `NoResponse`
+    /// (response timeout or pipelining cap); it is emitted on its own rather than paired with a
+    /// later request.
+    LateResponse,
 }
