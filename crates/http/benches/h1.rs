@@ -1,9 +1,14 @@
 //! Throughput of the HTTP/1.x tracker on keep-alive GET/200 exchanges with 1 KiB JSON bodies,
 //! fed as ~1460-byte segments (the size of full TCP segments). Reports bytes/s.
 
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use periscope_http::{HttpConfig, HttpOutput, HttpTracker};
-use periscope_model::{CloseReason, Direction, Endpoint, FlowId, FlowStats, StreamEvent, Timestamp, TunnelPath};
+use periscope_model::{
+    CloseReason, Direction, Endpoint, FlowId, FlowStats, StreamEvent, Timestamp, TunnelPath,
+};
 use std::hint::black_box;
 
 fn conversation(n: usize) -> (Vec<u8>, Vec<u8>) {
@@ -47,7 +52,18 @@ fn run(req: &[u8], resp: &[u8]) -> u64 {
     let ep = |p| Endpoint::new([10, 0, 0, 1].into(), p);
     let flow = FlowId(1);
     let ts = Timestamp(1);
-    t.on_event(flow, StreamEvent::Open { ts, client: ep(40000), server: ep(80), tunnel: TunnelPath::default(), vlan: None, handshake: true }, &mut out);
+    t.on_event(
+        flow,
+        StreamEvent::Open {
+            ts,
+            client: ep(40000),
+            server: ep(80),
+            tunnel: TunnelPath::default(),
+            vlan: None,
+            handshake: true,
+        },
+        &mut out,
+    );
     // Interleave the directions segment by segment, roughly as on the wire.
     let mut a = req.chunks(1460);
     let mut b = resp.chunks(1460);
@@ -58,14 +74,38 @@ fn run(req: &[u8], resp: &[u8]) -> u64 {
             break;
         }
         if let Some(x) = x {
-            t.on_event(flow, StreamEvent::Data { ts, dir: Direction::ToServer, bytes: x }, &mut out);
+            t.on_event(
+                flow,
+                StreamEvent::Data {
+                    ts,
+                    dir: Direction::ToServer,
+                    bytes: x,
+                },
+                &mut out,
+            );
         }
         if let Some(y) = y {
-            t.on_event(flow, StreamEvent::Data { ts, dir: Direction::ToClient, bytes: y }, &mut out);
+            t.on_event(
+                flow,
+                StreamEvent::Data {
+                    ts,
+                    dir: Direction::ToClient,
+                    bytes: y,
+                },
+                &mut out,
+            );
         }
     }
     let stats = FlowStats::default();
-    t.on_event(flow, StreamEvent::Close { ts, reason: CloseReason::Fin, stats: &stats }, &mut out);
+    t.on_event(
+        flow,
+        StreamEvent::Close {
+            ts,
+            reason: CloseReason::Fin,
+            stats: &stats,
+        },
+        &mut out,
+    );
     n
 }
 

@@ -43,20 +43,33 @@ pub(crate) enum Sniff {
 /// Classifies the first bytes a client sent. `eof` is true when no more will come.
 pub(crate) fn sniff_client(buf: &[u8], eof: bool) -> Sniff {
     let Some(&first) = buf.first() else {
-        return if eof { Sniff::Known(Protocol::Empty) } else { Sniff::NeedMore };
+        return if eof {
+            Sniff::Known(Protocol::Empty)
+        } else {
+            Sniff::NeedMore
+        };
     };
-    let other = || Sniff::Known(Protocol::Other { first_bytes: hex_prefix(buf) });
+    let other = || {
+        Sniff::Known(Protocol::Other {
+            first_bytes: hex_prefix(buf),
+        })
+    };
     if first == 0x16 {
         return match buf.get(1..3) {
             None if !eof => Sniff::NeedMore,
             Some([3, minor]) if *minor <= 4 => {
-                let rec_len = buf.get(3..5).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])));
+                let rec_len = buf
+                    .get(3..5)
+                    .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])));
                 match rec_len {
                     Some(n) if buf.len() >= n + 5 || buf.len() >= SNIFF_CAP || eof => {
                         let (sni, version) = client_hello(buf.get(5..).unwrap_or_default());
                         Sniff::Known(Protocol::Tls { sni, version })
                     }
-                    None if eof => Sniff::Known(Protocol::Tls { sni: None, version: None }),
+                    None if eof => Sniff::Known(Protocol::Tls {
+                        sni: None,
+                        version: None,
+                    }),
                     _ => Sniff::NeedMore,
                 }
             }
@@ -72,7 +85,10 @@ pub(crate) fn sniff_client(buf: &[u8], eof: bool) -> Sniff {
         return if eof { other() } else { Sniff::NeedMore };
     }
     let rest: &[u8] = {
-        let skip = buf.iter().take_while(|b| **b == b'\r' || **b == b'\n').count();
+        let skip = buf
+            .iter()
+            .take_while(|b| **b == b'\r' || **b == b'\n')
+            .count();
         buf.get(skip..).unwrap_or_default()
     };
     let token = rest.iter().take_while(|b| is_tchar(**b)).count();
@@ -161,7 +177,12 @@ pub(crate) fn client_hello(hs: &[u8]) -> (Option<String>, Option<String>) {
         c.vec8()?;
         c.vec16()?;
         c.vec8()?;
-        let mut exts = Cursor(c.vec16().or_else(|| Some(c.0))?);
+        // A truncated record still yields the extensions that fit.
+        let ext_bytes = match c.vec16() {
+            Some(e) => e,
+            None => c.0,
+        };
+        let mut exts = Cursor(ext_bytes);
         while let (Some(ty), Some(data)) = (exts.u16(), exts.vec16()) {
             match ty {
                 0 => {
@@ -262,11 +283,23 @@ pub(crate) mod tests {
     fn other_kinds() {
         assert_eq!(sniff_client(b"GET / HTTP/1.1\r\n", false), Sniff::Http);
         assert_eq!(sniff_client(b"GE", false), Sniff::NeedMore);
-        assert_eq!(sniff_client(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", false), Sniff::Known(Protocol::Http2PriorKnowledge));
+        assert_eq!(
+            sniff_client(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", false),
+            Sniff::Known(Protocol::Http2PriorKnowledge)
+        );
         assert_eq!(sniff_client(b"PRI * HTTP/2", false), Sniff::NeedMore);
-        assert!(matches!(sniff_client(b"SSH-2.0-OpenSSH\r\n", false), Sniff::Known(Protocol::Other { .. })));
-        assert!(matches!(sniff_client(&[0, 1, 2, 255], false), Sniff::Known(Protocol::Other { .. })));
-        assert_eq!(tls_record_version(&[0x17, 3, 3, 0, 10]).as_deref(), Some("TLS 1.2"));
+        assert!(matches!(
+            sniff_client(b"SSH-2.0-OpenSSH\r\n", false),
+            Sniff::Known(Protocol::Other { .. })
+        ));
+        assert!(matches!(
+            sniff_client(&[0, 1, 2, 255], false),
+            Sniff::Known(Protocol::Other { .. })
+        ));
+        assert_eq!(
+            tls_record_version(&[0x17, 3, 3, 0, 10]).as_deref(),
+            Some("TLS 1.2")
+        );
         assert_eq!(client_hello(&[1, 0, 0]), (None, None));
     }
 }

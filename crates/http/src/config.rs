@@ -66,7 +66,9 @@ impl HttpConfig {
         zero("max_connections", self.max_connections)?;
         zero("decompress_max_bytes", self.decompress_max_bytes)?;
         if self.decompress_max_ratio == 0 {
-            return Err(ConfigError::Zero { field: "decompress_max_ratio" });
+            return Err(ConfigError::Zero {
+                field: "decompress_max_ratio",
+            });
         }
         if self.max_headers > MAX_HEADERS_LIMIT {
             return Err(ConfigError::TooLarge {

@@ -122,7 +122,10 @@ pub(crate) fn decode(
         current = Some(out);
     }
     Ok(current.unwrap_or_else(|| Decoded {
-        data: raw.get(..raw.len().min(limits.keep)).unwrap_or_default().to_vec(),
+        data: raw
+            .get(..raw.len().min(limits.keep))
+            .unwrap_or_default()
+            .to_vec(),
         truncated: raw.len() > limits.keep,
         limit_hit: false,
     }))
@@ -177,8 +180,8 @@ fn decode_one(
         }
         Coding::Brotli => Box::new(brotli::Decompressor::new(src, 4096)),
         Coding::Zstd => {
-            let mut d =
-                zstd::stream::read::Decoder::with_buffer(src).map_err(|_| DecodeFailure::Corrupt)?;
+            let mut d = zstd::stream::read::Decoder::with_buffer(src)
+                .map_err(|_| DecodeFailure::Corrupt)?;
             d.window_log_max(ZSTD_WINDOW_LOG_MAX)
                 .map_err(|_| DecodeFailure::Corrupt)?;
             Box::new(d)
@@ -196,7 +199,8 @@ fn decode_one(
                 let room = cap.saturating_sub(out.data.len());
                 let got = buf.get(..n).unwrap_or_default();
                 if n > room {
-                    out.data.extend_from_slice(got.get(..room).unwrap_or_default());
+                    out.data
+                        .extend_from_slice(got.get(..room).unwrap_or_default());
                     out.truncated = true;
                     if cap >= limits.max_bytes {
                         out.limit_hit = true;
@@ -204,8 +208,8 @@ fn decode_one(
                     break;
                 }
                 out.data.extend_from_slice(got);
-                let ratio_limit = (consumed.get().max(1) as u64)
-                    .saturating_mul(u64::from(limits.max_ratio));
+                let ratio_limit =
+                    (consumed.get().max(1) as u64).saturating_mul(u64::from(limits.max_ratio));
                 if out.data.len() >= RATIO_CHECK_FROM && out.data.len() as u64 > ratio_limit {
                     out.truncated = true;
                     out.limit_hit = true;
@@ -313,7 +317,10 @@ mod tests {
         let d = decode(&[Coding::Gzip], half, false, LIM).unwrap_or_default_test();
         assert!(d.truncated);
         assert!(!d.data.is_empty());
-        assert_eq!(d.data.as_slice(), text.get(..d.data.len()).unwrap_or_default());
+        assert_eq!(
+            d.data.as_slice(),
+            text.get(..d.data.len()).unwrap_or_default()
+        );
     }
 
     #[test]

@@ -123,9 +123,21 @@ impl HttpTracker {
     }
 
     /// Handles one event of connection `flow`.
-    pub fn on_event(&mut self, flow: FlowId, ev: StreamEvent<'_>, out: &mut impl FnMut(HttpOutput)) {
+    pub fn on_event(
+        &mut self,
+        flow: FlowId,
+        ev: StreamEvent<'_>,
+        out: &mut impl FnMut(HttpOutput),
+    ) {
         match ev {
-            StreamEvent::Open { ts, client, server, tunnel, vlan, handshake } => {
+            StreamEvent::Open {
+                ts,
+                client,
+                server,
+                tunnel,
+                vlan,
+                handshake,
+            } => {
                 if let Some(old) = self.conns.remove(&flow) {
                     self.close_conn(flow, old, None, None, out);
                 }
@@ -142,7 +154,12 @@ impl HttpTracker {
                     flow,
                     Tracked {
                         conn: Conn::new(handshake),
-                        flow: FlowInfo { client, server, tunnel, vlan },
+                        flow: FlowInfo {
+                            client,
+                            server,
+                            tunnel,
+                            vlan,
+                        },
                         opened: ts,
                         last: ts,
                         handshake,
@@ -181,7 +198,13 @@ impl HttpTracker {
         let mut next_id = self.next_id;
         let stride = self.stride;
         let mut emit = |p: Pair| {
-            out(HttpOutput::Exchange(Box::new(to_exchange(p, flow, info, &mut next_id, stride))));
+            out(HttpOutput::Exchange(Box::new(to_exchange(
+                p,
+                flow,
+                info,
+                &mut next_id,
+                stride,
+            ))));
         };
         self.scratch.clear();
         let mut ctx = Ctx {
@@ -248,7 +271,13 @@ impl HttpTracker {
         let stride = self.stride;
         {
             let mut emit = |p: Pair| {
-                out(HttpOutput::Exchange(Box::new(to_exchange(p, flow, info, &mut next_id, stride))));
+                out(HttpOutput::Exchange(Box::new(to_exchange(
+                    p,
+                    flow,
+                    info,
+                    &mut next_id,
+                    stride,
+                ))));
             };
             let mut ctx = Ctx {
                 cfg: &self.cfg,
@@ -296,13 +325,23 @@ impl HttpTracker {
 
 fn flow_info(t: &Tracked) -> FlowInfo {
     if t.conn.swapped {
-        FlowInfo { client: t.flow.server, server: t.flow.client, ..t.flow }
+        FlowInfo {
+            client: t.flow.server,
+            server: t.flow.client,
+            ..t.flow
+        }
     } else {
         t.flow
     }
 }
 
-fn to_exchange(p: Pair, flow_id: FlowId, flow: FlowInfo, next_id: &mut u64, stride: u64) -> Exchange {
+fn to_exchange(
+    p: Pair,
+    flow_id: FlowId,
+    flow: FlowInfo,
+    next_id: &mut u64,
+    stride: u64,
+) -> Exchange {
     let id = *next_id;
     *next_id = next_id.saturating_add(stride);
     let ts = p

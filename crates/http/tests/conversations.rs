@@ -15,10 +15,13 @@
 //! - `~> N` / `~< N` a gap of N bytes in that direction.
 //! - `+ SECS` advance capture time and call `advance`.
 //! - `! line` an expected output line, in order (see `render`).
+// Fixture parsing panics on a malformed fixture: that is a test failure, as it should be.
+#![allow(clippy::unwrap_used)]
 
 use periscope_http::{HttpConfig, HttpOutput, HttpTracker};
 use periscope_model::{
-    CloseReason, Direction, Endpoint, Exchange, FlowId, FlowStats, StreamEvent, Timestamp, TunnelPath,
+    CloseReason, Direction, Endpoint, Exchange, FlowId, FlowStats, StreamEvent, Timestamp,
+    TunnelPath,
 };
 use std::io::Write;
 use std::path::Path;
@@ -139,7 +142,13 @@ fn tls_hello(host: &str) -> Vec<u8> {
 fn parse(text: &str) -> Fixture {
     let mut ops = Vec::new();
     let mut expect = Vec::new();
-    let mut f = Fixture { ops: Vec::new(), expect: Vec::new(), midstream: false, noclose: false, cfg: HttpConfig::default() };
+    let mut f = Fixture {
+        ops: Vec::new(),
+        expect: Vec::new(),
+        midstream: false,
+        noclose: false,
+        cfg: HttpConfig::default(),
+    };
     // (op index, direction) of data lines holding `{len}`, resolved by the next `z` line.
     let mut pending_len: Vec<(usize, Direction)> = Vec::new();
     for line in text.lines() {
@@ -147,7 +156,13 @@ fn parse(text: &str) -> Fixture {
             continue;
         }
         let (tag, rest) = line.split_once(' ').unwrap_or((line, ""));
-        let dir = |c: char| if c == '>' { Direction::ToServer } else { Direction::ToClient };
+        let dir = |c: char| {
+            if c == '>' {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            }
+        };
         match tag {
             "@midstream" => f.midstream = true,
             "@noclose" => f.noclose = true,
@@ -177,7 +192,8 @@ fn parse(text: &str) -> Fixture {
                         return true;
                     }
                     if let Op::Data(_, b) = &mut ops[*i] {
-                        let s = String::from_utf8_lossy(b).replace("{len}", &bytes.len().to_string());
+                        let s =
+                            String::from_utf8_lossy(b).replace("{len}", &bytes.len().to_string());
                         *b = s.into_bytes();
                     }
                     false
@@ -190,11 +206,17 @@ fn parse(text: &str) -> Fixture {
                     tls_hello(host.trim())
                 } else {
                     let h: String = rest.split_whitespace().collect();
-                    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect()
+                    (0..h.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                        .collect()
                 };
                 ops.push(Op::Data(d, bytes));
             }
-            "~>" | "~<" => ops.push(Op::Gap(dir(tag.chars().nth(1).unwrap()), rest.trim().parse().unwrap())),
+            "~>" | "~<" => ops.push(Op::Gap(
+                dir(tag.chars().nth(1).unwrap()),
+                rest.trim().parse().unwrap(),
+            )),
             "+" => ops.push(Op::Advance(rest.trim().parse().unwrap())),
             "!" => expect.push(rest.to_string()),
             other => panic!("unknown directive {other:?} in line {line:?}"),
@@ -250,7 +272,12 @@ fn render_x(x: &Exchange) -> String {
     let mut s = String::from("x");
     match &x.request {
         Some(r) => {
-            s.push_str(&format!(" {} {} {}", r.method, r.target, r.version.as_str()));
+            s.push_str(&format!(
+                " {} {} {}",
+                r.method,
+                r.target,
+                r.version.as_str()
+            ));
         }
         None => s.push_str(" -"),
     }
@@ -265,7 +292,12 @@ fn render_x(x: &Exchange) -> String {
     }
     if let Some(r) = &x.request {
         if r.body.len > 0 || !r.body.data.is_empty() {
-            s.push_str(&format!(" req={}/{} \"{}\"", r.body.len, r.body.data.len(), esc(&r.body.data, 40)));
+            s.push_str(&format!(
+                " req={}/{} \"{}\"",
+                r.body.len,
+                r.body.data.len(),
+                esc(&r.body.data, 40)
+            ));
         }
         if !r.trailers.is_empty() {
             s.push_str(&format!(" rtrailers={:?}", r.trailers.0));
@@ -284,7 +316,16 @@ fn render_x(x: &Exchange) -> String {
         }
     }
     if !x.flags.is_empty() {
-        let mut names: Vec<String> = x.flags.iter().map(|f| serde_json::to_string(f).unwrap().trim_matches('"').to_string()).collect();
+        let mut names: Vec<String> = x
+            .flags
+            .iter()
+            .map(|f| {
+                serde_json::to_string(f)
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .collect();
         names.sort();
         s.push_str(&format!(" flags={}", names.join(",")));
     }
@@ -307,7 +348,14 @@ fn run(f: &Fixture, split: usize) -> Vec<String> {
     let mut now = Timestamp::from_secs_nanos(1_700_000_000, 0);
     t.on_event(
         flow,
-        StreamEvent::Open { ts: now, client: ep(1, 40000), server: ep(2, 80), tunnel: TunnelPath::default(), vlan: None, handshake: !f.midstream },
+        StreamEvent::Open {
+            ts: now,
+            client: ep(1, 40000),
+            server: ep(2, 80),
+            tunnel: TunnelPath::default(),
+            vlan: None,
+            handshake: !f.midstream,
+        },
         &mut push,
     );
     for op in &f.ops {
@@ -315,11 +363,27 @@ fn run(f: &Fixture, split: usize) -> Vec<String> {
             Op::Data(dir, bytes) => {
                 for piece in bytes.chunks(split.max(1)) {
                     now = now.plus(std::time::Duration::from_micros(10));
-                    t.on_event(flow, StreamEvent::Data { ts: now, dir: *dir, bytes: piece }, &mut push);
+                    t.on_event(
+                        flow,
+                        StreamEvent::Data {
+                            ts: now,
+                            dir: *dir,
+                            bytes: piece,
+                        },
+                        &mut push,
+                    );
                     t.advance(now, &mut push);
                 }
             }
-            Op::Gap(dir, len) => t.on_event(flow, StreamEvent::Gap { ts: now, dir: *dir, len: *len }, &mut push),
+            Op::Gap(dir, len) => t.on_event(
+                flow,
+                StreamEvent::Gap {
+                    ts: now,
+                    dir: *dir,
+                    len: *len,
+                },
+                &mut push,
+            ),
             Op::Advance(secs) => {
                 now = now.plus(std::time::Duration::from_secs(*secs));
                 t.advance(now, &mut push);
@@ -330,7 +394,15 @@ fn run(f: &Fixture, split: usize) -> Vec<String> {
         t.finish(&mut push);
     } else {
         let stats = FlowStats::default();
-        t.on_event(flow, StreamEvent::Close { ts: now, reason: CloseReason::Fin, stats: &stats }, &mut push);
+        t.on_event(
+            flow,
+            StreamEvent::Close {
+                ts: now,
+                reason: CloseReason::Fin,
+                stats: &stats,
+            },
+            &mut push,
+        );
     }
     assert_eq!(t.connections(), 0);
     let want: Vec<u64> = (1..=ids.len() as u64).collect();
@@ -339,11 +411,17 @@ fn run(f: &Fixture, split: usize) -> Vec<String> {
 }
 
 fn check(name: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(format!("{name}.txt"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(format!("{name}.txt"));
     let text = std::fs::read_to_string(&path).unwrap();
     let f = parse(&text);
     assert!(!f.expect.is_empty(), "{name}: no expected lines");
-    let total: usize = f.ops.iter().map(|o| if let Op::Data(_, b) = o { b.len() } else { 0 }).sum();
+    let total: usize = f
+        .ops
+        .iter()
+        .map(|o| if let Op::Data(_, b) = o { b.len() } else { 0 })
+        .sum();
     for split in [usize::MAX, 1, 2, 7, 1460] {
         // Byte-by-byte feeding of multi-megabyte fixtures is slow in debug builds and adds
         // nothing over 7-byte pieces.
@@ -351,7 +429,12 @@ fn check(name: &str) {
             continue;
         }
         let got = run(&f, split);
-        assert_eq!(got, f.expect, "{name} fed in pieces of {split} bytes:\n{}", got.join("\n"));
+        assert_eq!(
+            got,
+            f.expect,
+            "{name} fed in pieces of {split} bytes:\n{}",
+            got.join("\n")
+        );
     }
 }
 
@@ -417,7 +500,13 @@ fn random_input_never_panics() {
         b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
     ];
     for round in 0..400 {
-        let cfg = HttpConfig { body_cap: 64, max_header_bytes: 256, max_pending_requests: 3, max_connections: 3, ..HttpConfig::default() };
+        let cfg = HttpConfig {
+            body_cap: 64,
+            max_header_bytes: 256,
+            max_pending_requests: 3,
+            max_connections: 3,
+            ..HttpConfig::default()
+        };
         let mut t = HttpTracker::new(cfg);
         let mut exchanges = 0u64;
         let mut summaries = 0u64;
@@ -428,24 +517,63 @@ fn random_input_never_panics() {
         let ep = |p| Endpoint::new([10, 0, 0, 1].into(), p);
         let mut now = Timestamp(1);
         for flow in 0..4u64 {
-            t.on_event(FlowId(flow), StreamEvent::Open { ts: now, client: ep(1000), server: ep(80), tunnel: TunnelPath::default(), vlan: None, handshake: rnd() % 2 == 0 }, &mut push);
+            t.on_event(
+                FlowId(flow),
+                StreamEvent::Open {
+                    ts: now,
+                    client: ep(1000),
+                    server: ep(80),
+                    tunnel: TunnelPath::default(),
+                    vlan: None,
+                    handshake: rnd() % 2 == 0,
+                },
+                &mut push,
+            );
         }
         for _ in 0..60 {
             let flow = FlowId(rnd() % 5);
-            let dir = if rnd() % 2 == 0 { Direction::ToServer } else { Direction::ToClient };
+            let dir = if rnd() % 2 == 0 {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            };
             now = now.plus(std::time::Duration::from_millis(rnd() % 3000));
             match rnd() % 10 {
-                0 => t.on_event(flow, StreamEvent::Gap { ts: now, dir, len: rnd() % 100 }, &mut push),
+                0 => t.on_event(
+                    flow,
+                    StreamEvent::Gap {
+                        ts: now,
+                        dir,
+                        len: rnd() % 100,
+                    },
+                    &mut push,
+                ),
                 1..=4 => {
                     let s = seeds[(rnd() % seeds.len() as u64) as usize];
                     let a = (rnd() as usize) % s.len();
                     let b = a + (rnd() as usize) % (s.len() - a + 1);
-                    t.on_event(flow, StreamEvent::Data { ts: now, dir, bytes: &s[a..b] }, &mut push);
+                    t.on_event(
+                        flow,
+                        StreamEvent::Data {
+                            ts: now,
+                            dir,
+                            bytes: &s[a..b],
+                        },
+                        &mut push,
+                    );
                 }
                 _ => {
                     let n = (rnd() % 64) as usize;
                     let bytes: Vec<u8> = (0..n).map(|_| (rnd() % 256) as u8).collect();
-                    t.on_event(flow, StreamEvent::Data { ts: now, dir, bytes: &bytes }, &mut push);
+                    t.on_event(
+                        flow,
+                        StreamEvent::Data {
+                            ts: now,
+                            dir,
+                            bytes: &bytes,
+                        },
+                        &mut push,
+                    );
                 }
             }
             t.advance(now, &mut push);
@@ -454,7 +582,11 @@ fn random_input_never_panics() {
         let st = t.stats().clone();
         assert_eq!(st.exchanges, exchanges, "round {round}");
         assert_eq!(
-            st.connections_http1 + st.connections_tls + st.connections_http2 + st.connections_other + st.connections_empty,
+            st.connections_http1
+                + st.connections_tls
+                + st.connections_http2
+                + st.connections_other
+                + st.connections_empty,
             summaries,
             "round {round}"
         );

@@ -66,7 +66,10 @@ struct Entry {
 enum Target {
     Entry(u64),
     /// No request: emit alone with these extra reasons.
-    Orphan { late: bool, ambiguous: bool },
+    Orphan {
+        late: bool,
+        ambiguous: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +106,8 @@ pub(crate) struct Conn {
     pub protocol: Option<Protocol>,
     sniff: Vec<u8>,
     first_bytes: [Vec<u8>; 2],
+    /// The direction whose bytes came first (for `Protocol::Other`).
+    first_dir: Option<Direction>,
     seen: [u64; 2],
     queue: VecDeque<Entry>,
     next_seq: u64,
@@ -135,10 +140,15 @@ impl Conn {
             ],
             req_dir: Direction::ToServer,
             swapped: false,
-            mode: if handshake { Mode::Sniffing } else { Mode::Http },
+            mode: if handshake {
+                Mode::Sniffing
+            } else {
+                Mode::Http
+            },
             protocol: None,
             sniff: Vec::new(),
             first_bytes: [Vec::new(), Vec::new()],
+            first_dir: None,
             seen: [0, 0],
             queue: VecDeque::new(),
             next_seq: 1,
@@ -169,6 +179,9 @@ impl Conn {
     /// Bytes in `dir`.
     pub fn on_data(&mut self, dir: Direction, bytes: &[u8], ts: Timestamp, ctx: &mut Ctx<'_>) {
         let i = dir.index();
+        if self.first_dir.is_none() && !bytes.is_empty() {
+            self.first_dir = Some(dir);
+        }
         if let Some(fb) = self.first_bytes.get_mut(i) {
             if fb.len() < 16 {
                 let n = (16 - fb.len()).min(bytes.len());
@@ -186,7 +199,10 @@ impl Conn {
                     let room = classify::SNIFF_CAP.saturating_sub(self.sniff.len());
                     self.sniff
                         .extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or_default());
-                    match classify::sniff_client(&self.sniff, self.sniff.len() >= classify::SNIFF_CAP) {
+                    match classify::sniff_client(
+                        &self.sniff,
+                        self.sniff.len() >= classify::SNIFF_CAP,
+                    ) {
                         Sniff::NeedMore => return,
                         Sniff::Known(p) => {
                             self.protocol = Some(p);
@@ -204,8 +220,9 @@ impl Conn {
                         }
                     }
                 }
-                // The server spoke first.
-                if self.sniff.is_empty() && !bytes.starts_with(b"HTTP/") {
+                // The server spoke first (or its bytes overtook the client's).
+                let http_like = bytes.starts_with(b"HTTP/") || b"HTTP/".starts_with(bytes);
+                if self.sniff.is_empty() && !http_like {
                     self.protocol = Some(Protocol::Other {
                         first_bytes: classify::hex_prefix(bytes),
                     });
@@ -217,9 +234,15 @@ impl Conn {
                 }
             }
             Mode::Http => {
-                if first_in_dir && self.protocol.is_none() && self.counts.requests + self.counts.responses == 0 {
+                if first_in_dir
+                    && self.protocol.is_none()
+                    && self.counts.requests + self.counts.responses == 0
+                {
                     if let Some(version) = classify::tls_record_version(bytes) {
-                        self.protocol = Some(Protocol::Tls { sni: None, version: Some(version) });
+                        self.protocol = Some(Protocol::Tls {
+                            sni: None,
+                            version: Some(version),
+                        });
                         self.mode = Mode::Opaque;
                         return;
                     }
@@ -238,7 +261,7 @@ impl Conn {
             match step {
                 Step::NeedMore => break,
                 Step::Head => self.on_head(dir, ts, ctx),
-                Step::Done(m) => self.on_done(dir, m, ctx),
+                Step::Done(m) => self.on_done(dir, *m, ctx),
                 Step::Swapped => self.swap_roles(dir, ctx),
                 Step::Error(kind) => {
                     self.counts.parse_errors += 1;
@@ -269,7 +292,11 @@ impl Conn {
         for h in &mut self.halves {
             h.detect_any = false;
         }
-        self.req_dir = if new_role == StartKind::Request { dir } else { other };
+        self.req_dir = if new_role == StartKind::Request {
+            dir
+        } else {
+            other
+        };
         if self.req_dir != Direction::ToServer && !self.swapped {
             self.swapped = true;
             ctx.stats.roles_swapped += 1;
@@ -307,7 +334,10 @@ impl Conn {
         if self.req_gap_pending {
             self.req_gap_pending = false;
             let outstanding = self.queue.iter().any(|e| !e.resp_started && !e.resp_lost);
-            let resp_idle = !self.halves.get(self.req_dir.reverse().index()).is_some_and(Half::mid_message);
+            let resp_idle = !self
+                .halves
+                .get(self.req_dir.reverse().index())
+                .is_some_and(Half::mid_message);
             if outstanding || !resp_idle || self.responses_since_req_gap == 0 {
                 self.ambiguous_window = true;
             }
@@ -327,7 +357,8 @@ impl Conn {
             return;
         };
         let method = head.method.clone();
-        let wants_switch = method.eq_ignore_ascii_case("CONNECT") || head.headers.get("upgrade").is_some();
+        let wants_switch =
+            method.eq_ignore_ascii_case("CONNECT") || head.headers.get("upgrade").is_some();
         let mut flags = Vec::new();
         let framing = parser::request_framing(&head.headers, &mut flags);
         if let Some(f) = half.flags_mut() {
@@ -351,7 +382,7 @@ impl Conn {
             wants_switch,
         });
         if let Some(m) = self.half(dir).begin_body(framing) {
-            self.on_done(dir, m, ctx);
+            self.on_done(dir, *m, ctx);
         }
     }
 
@@ -363,7 +394,11 @@ impl Conn {
         let status = head.status;
         if (100..200).contains(&status) && status != 101 {
             ctx.stats.interim_responses += 1;
-            match self.queue.iter_mut().find(|e| !e.resp_started && !e.resp_lost) {
+            match self
+                .queue
+                .iter_mut()
+                .find(|e| !e.resp_started && !e.resp_lost)
+            {
                 Some(e) => e.interim.push(status),
                 None => self.stray_interim.push(status),
             }
@@ -376,7 +411,11 @@ impl Conn {
         let target = self.pick_target(ctx);
         self.target = Some(target);
         let method = match target {
-            Target::Entry(seq) => self.queue.iter().find(|e| e.seq == seq).map(|e| e.method.clone()),
+            Target::Entry(seq) => self
+                .queue
+                .iter()
+                .find(|e| e.seq == seq)
+                .map(|e| e.method.clone()),
             Target::Orphan { .. } => None,
         };
         let mut flags = Vec::new();
@@ -399,7 +438,7 @@ impl Conn {
             self.feed(req_dir, &held, ts, ctx);
         }
         if let Some(m) = self.half(dir).begin_body(framing) {
-            self.on_done(dir, m, ctx);
+            self.on_done(dir, *m, ctx);
         }
     }
 
@@ -407,7 +446,10 @@ impl Conn {
     fn pick_target(&mut self, ctx: &mut Ctx<'_>) -> Target {
         if self.late_debt > 0 {
             self.late_debt -= 1;
-            return Target::Orphan { late: true, ambiguous: false };
+            return Target::Orphan {
+                late: true,
+                ambiguous: false,
+            };
         }
         let gap_before = self.resp_gap_before.take();
         let outstanding: Vec<(u64, bool)> = self
@@ -417,18 +459,28 @@ impl Conn {
             .map(|e| (e.seq, e.ambiguous))
             .collect();
         let Some(&(seq, ambiguous)) = outstanding.first() else {
-            return Target::Orphan { late: false, ambiguous: false };
+            return Target::Orphan {
+                late: false,
+                ambiguous: false,
+            };
         };
         if let Some(before) = gap_before {
             let pre_gap = outstanding.iter().filter(|(s, _)| *s < before).count();
             if pre_gap > 1 {
                 // Some of these lost their responses in the gap, but which ones is unknown.
-                for e in self.queue.iter_mut().filter(|e| e.seq < before && !e.resp_started) {
+                for e in self
+                    .queue
+                    .iter_mut()
+                    .filter(|e| e.seq < before && !e.resp_started)
+                {
                     e.resp_lost = true;
                 }
                 ctx.stats.ambiguous_after_gap += 1;
                 self.try_emit(ctx);
-                return Target::Orphan { late: false, ambiguous: true };
+                return Target::Orphan {
+                    late: false,
+                    ambiguous: true,
+                };
             }
         }
         if ambiguous {
@@ -437,7 +489,10 @@ impl Conn {
             }
             ctx.stats.ambiguous_after_gap += 1;
             self.try_emit(ctx);
-            return Target::Orphan { late: false, ambiguous: true };
+            return Target::Orphan {
+                late: false,
+                ambiguous: true,
+            };
         }
         if let Some(e) = self.queue.iter_mut().find(|e| e.seq == seq) {
             e.resp_started = true;
@@ -445,7 +500,7 @@ impl Conn {
         Target::Entry(seq)
     }
 
-    fn on_done(&mut self, dir: Direction, m: Box<InMsg>, ctx: &mut Ctx<'_>) {
+    fn on_done(&mut self, dir: Direction, m: InMsg, ctx: &mut Ctx<'_>) {
         if self.is_req_dir(dir) {
             self.on_request_done(dir, m, ctx);
         } else {
@@ -453,9 +508,9 @@ impl Conn {
         }
     }
 
-    fn on_request_done(&mut self, dir: Direction, m: Box<InMsg>, ctx: &mut Ctx<'_>) {
+    fn on_request_done(&mut self, dir: Direction, m: InMsg, ctx: &mut Ctx<'_>) {
         let ts_end = m.ts_end;
-        let (request, flags) = build_request(*m, ctx);
+        let (request, flags) = build_request(m, ctx);
         let Some(request) = request else { return };
         // The request being read is the newest entry without a request.
         let entry = self.queue.iter_mut().rev().find(|e| e.request.is_none());
@@ -464,7 +519,8 @@ impl Conn {
                 let seq = e.seq;
                 e.request = Some(request);
                 e.req_flags = flags;
-                ctx.deadlines.push((ts_end.plus(ctx.cfg.response_timeout), seq));
+                ctx.deadlines
+                    .push((ts_end.plus(ctx.cfg.response_timeout), seq));
                 if e.wants_switch && e.response.is_none() {
                     self.half(dir).hold();
                 }
@@ -479,8 +535,8 @@ impl Conn {
         }
     }
 
-    fn on_response_done(&mut self, m: Box<InMsg>, ctx: &mut Ctx<'_>) {
-        let (response, mut flags) = build_response(*m, ctx);
+    fn on_response_done(&mut self, m: InMsg, ctx: &mut Ctx<'_>) {
+        let (response, mut flags) = build_response(m, ctx);
         let Some(mut response) = response else { return };
         let switched = std::mem::take(&mut self.target_switch);
         if switched {
@@ -491,7 +547,10 @@ impl Conn {
                 h.tunnel();
             }
         }
-        let target = self.target.take().unwrap_or(Target::Orphan { late: false, ambiguous: false });
+        let target = self.target.take().unwrap_or(Target::Orphan {
+            late: false,
+            ambiguous: false,
+        });
         if let Target::Entry(seq) = target {
             if let Some(e) = self.queue.iter_mut().find(|e| e.seq == seq) {
                 response.interim = std::mem::take(&mut e.interim);
@@ -509,7 +568,9 @@ impl Conn {
                 push_flag(&mut flags, Flag::LateResponse);
                 ctx.stats.late_responses += 1;
             }
-            Target::Orphan { ambiguous: true, .. } => push_flag(&mut flags, Flag::Gap),
+            Target::Orphan {
+                ambiguous: true, ..
+            } => push_flag(&mut flags, Flag::Gap),
             Target::Orphan { .. } => {}
         }
         self.emit(None, Some(response), flags, ctx);
@@ -545,7 +606,13 @@ impl Conn {
         self.emit(e.request, e.response, flags, ctx);
     }
 
-    fn emit(&mut self, request: Option<Request>, response: Option<Response>, mut flags: Vec<Flag>, ctx: &mut Ctx<'_>) {
+    fn emit(
+        &mut self,
+        request: Option<Request>,
+        response: Option<Response>,
+        mut flags: Vec<Flag>,
+        ctx: &mut Ctx<'_>,
+    ) {
         if request.is_none() && response.is_none() {
             return;
         }
@@ -564,7 +631,11 @@ impl Conn {
         }
         self.counts.exchanges += 1;
         ctx.stats.exchanges += 1;
-        (ctx.out)(Pair { request, response, flags });
+        (ctx.out)(Pair {
+            request,
+            response,
+            flags,
+        });
     }
 
     /// `len` bytes lost in `dir`.
@@ -586,7 +657,7 @@ impl Conn {
             ctx.stats.gaps_skipped += 1;
         }
         if let Some(m) = out.done {
-            self.on_done(dir, m, ctx);
+            self.on_done(dir, *m, ctx);
         }
         if out.lost_unknown {
             self.note_lost(dir);
@@ -617,7 +688,9 @@ impl Conn {
 
     /// True when entry `seq` still waits for a response head.
     pub fn waiting(&self, seq: u64) -> bool {
-        self.queue.iter().any(|e| e.seq == seq && !e.resp_started && e.response.is_none())
+        self.queue
+            .iter()
+            .any(|e| e.seq == seq && !e.resp_started && e.response.is_none())
     }
 
     /// The connection ended: finish messages in progress and emit everything still queued.
@@ -633,20 +706,25 @@ impl Conn {
         }
         let resp_dir = self.req_dir.reverse();
         if let Some(m) = self.half(resp_dir).close() {
-            self.on_done(resp_dir, m, ctx);
+            self.on_done(resp_dir, *m, ctx);
         }
         let req_dir = self.req_dir;
         if let Some(m) = self.half(req_dir).close() {
-            self.on_done(req_dir, m, ctx);
+            self.on_done(req_dir, *m, ctx);
         }
         while let Some(e) = self.queue.pop_front() {
             self.emit_entry(e, ctx);
         }
-        if self.protocol.is_none() {
-            self.protocol = Some(match self.first_bytes.iter().find(|b| !b.is_empty()) {
-                Some(b) => Protocol::Other { first_bytes: classify::hex_prefix(b) },
-                None => Protocol::Empty,
-            });
+        // `Other` is decided on the first bytes that arrived; report the first 16 seen.
+        let first = self
+            .first_dir
+            .and_then(|d| self.first_bytes.get(d.index()))
+            .map(|b| classify::hex_prefix(b));
+        match (&mut self.protocol, first) {
+            (None, Some(hex)) => self.protocol = Some(Protocol::Other { first_bytes: hex }),
+            (None, None) => self.protocol = Some(Protocol::Empty),
+            (Some(Protocol::Other { first_bytes }), Some(hex)) => *first_bytes = hex,
+            _ => {}
         }
     }
 
@@ -698,7 +776,14 @@ fn finish_body(m: &InMsg, ctx: &mut Ctx<'_>, request: bool, flags: &mut Vec<Flag
     }
     if body.truncated {
         ctx.stats.truncated_bodies += 1;
-        push_flag(flags, if request { Flag::RequestTruncated } else { Flag::ResponseTruncated });
+        push_flag(
+            flags,
+            if request {
+                Flag::RequestTruncated
+            } else {
+                Flag::ResponseTruncated
+            },
+        );
     }
     body
 }

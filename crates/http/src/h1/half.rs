@@ -122,7 +122,11 @@ impl Half {
         Half {
             role,
             detect_any: !at_message_start,
-            state: if at_message_start { State::Head } else { State::Resync },
+            state: if at_message_start {
+                State::Head
+            } else {
+                State::Resync
+            },
             buf: Vec::new(),
             scanned: 0,
             first_line_checked: false,
@@ -285,14 +289,18 @@ impl Half {
             if body.len() > room {
                 m.over_cap = true;
             }
-            m.raw.extend_from_slice(body.get(..room.min(body.len())).unwrap_or_default());
+            m.raw
+                .extend_from_slice(body.get(..room.min(body.len())).unwrap_or_default());
         }
     }
 
     fn step_head(&mut self, input: &mut &[u8], ts: Timestamp, cfg: &HttpConfig) -> Step {
         if self.buf.is_empty() {
             // Empty lines between messages are tolerated (RFC 9112 §2.2).
-            let skip = input.iter().take_while(|b| **b == b'\r' || **b == b'\n').count();
+            let skip = input
+                .iter()
+                .take_while(|b| **b == b'\r' || **b == b'\n')
+                .count();
             *input = input.get(skip..).unwrap_or_default();
             if input.is_empty() {
                 return Step::NeedMore;
@@ -311,7 +319,8 @@ impl Half {
         let old = self.buf.len();
         let room = cfg.max_header_bytes.saturating_sub(old);
         let take = room.min(input.len());
-        self.buf.extend_from_slice(input.get(..take).unwrap_or_default());
+        self.buf
+            .extend_from_slice(input.get(..take).unwrap_or_default());
         if !self.first_line_checked {
             if let Some(nl) = memchr::memchr(b'\n', &self.buf) {
                 self.first_line_checked = true;
@@ -377,7 +386,8 @@ impl Half {
             }
             Err(e) => {
                 self.buf.clear();
-                self.buf.extend_from_slice(head.get(1..).unwrap_or_default());
+                self.buf
+                    .extend_from_slice(head.get(1..).unwrap_or_default());
                 self.enter_resync_from_buf(0);
                 Step::Error(match e {
                     HeadError::TooManyHeaders => ErrorKind::TooManyHeaders,
@@ -467,7 +477,8 @@ impl Half {
                     }
                     return Some(Step::NeedMore);
                 };
-                self.buf.extend_from_slice(input.get(..nl).unwrap_or_default());
+                self.buf
+                    .extend_from_slice(input.get(..nl).unwrap_or_default());
                 *input = input.get(nl + 1..).unwrap_or_default();
                 if self.buf.last() != Some(&b'\r') {
                     self.flag(Flag::BareLineFeed);
@@ -519,7 +530,8 @@ impl Half {
                 let old = self.buf.len();
                 let room = cfg.max_header_bytes.saturating_sub(old);
                 let take = room.min(input.len());
-                self.buf.extend_from_slice(input.get(..take).unwrap_or_default());
+                self.buf
+                    .extend_from_slice(input.get(..take).unwrap_or_default());
                 let end = if self.buf.starts_with(b"\r\n") {
                     Some(2)
                 } else if self.buf.starts_with(b"\n") {

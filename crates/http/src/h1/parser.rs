@@ -7,9 +7,25 @@ use periscope_model::{Flag, Headers, HttpVersion};
 
 /// Methods the resync scan recognises inside arbitrary bytes (body remains before a request).
 const KNOWN_METHODS: &[&[u8]] = &[
-    b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE",
-    b"PROPFIND", b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"REPORT",
-    b"SEARCH", b"PURGE",
+    b"GET",
+    b"POST",
+    b"PUT",
+    b"DELETE",
+    b"HEAD",
+    b"OPTIONS",
+    b"PATCH",
+    b"CONNECT",
+    b"TRACE",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"REPORT",
+    b"SEARCH",
+    b"PURGE",
 ];
 
 /// How far back from ` HTTP/1.x` the scan looks for the method (longest request line kept).
@@ -91,7 +107,9 @@ pub(crate) fn plausible_first_line(line: &[u8], request: bool) -> bool {
     };
     matches!(
         r,
-        Ok(httparse::Status::Partial) | Ok(httparse::Status::Complete(_)) | Err(httparse::Error::TooManyHeaders)
+        Ok(httparse::Status::Partial)
+            | Ok(httparse::Status::Complete(_))
+            | Err(httparse::Error::TooManyHeaders)
     )
 }
 
@@ -229,7 +247,9 @@ pub(crate) fn parse_request_head(
             }
         }
     }
-    Err(HeadError::Malformed(first_err.unwrap_or(httparse::Error::Token)))
+    Err(HeadError::Malformed(
+        first_err.unwrap_or(httparse::Error::Token),
+    ))
 }
 
 /// Parses a complete response head, with the same leniency as [`parse_request_head`].
@@ -276,7 +296,9 @@ pub(crate) fn parse_response_head(
             }
         }
     }
-    Err(HeadError::Malformed(first_err.unwrap_or(httparse::Error::Status)))
+    Err(HeadError::Malformed(
+        first_err.unwrap_or(httparse::Error::Status),
+    ))
 }
 
 /// Parses trailer fields of a chunked body (`block` ends with its empty line).
@@ -499,7 +521,8 @@ fn is_status_line_at(buf: &[u8], p: usize) -> bool {
     };
     matches!(w.get(7), Some(b'0' | b'1'))
         && w.get(8) == Some(&b' ')
-        && w.get(9..12).is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+        && w.get(9..12)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
         && matches!(w.get(12), Some(b' ' | b'\r' | b'\n'))
 }
 
@@ -540,7 +563,9 @@ fn request_start_before(buf: &[u8], sp: usize) -> RequestProbe {
         return RequestProbe::Found(line_start + tsp - m.len());
     }
     // An unknown method is accepted only at a line start.
-    if (3..=20).contains(&before.len()) && before.iter().all(|b| b.is_ascii_uppercase() || *b == b'-') {
+    if (3..=20).contains(&before.len())
+        && before.iter().all(|b| b.is_ascii_uppercase() || *b == b'-')
+    {
         return RequestProbe::Found(line_start);
     }
     RequestProbe::No
@@ -564,16 +589,29 @@ mod tests {
     #[test]
     fn request_head_lenient_paths() {
         let mut f = Vec::new();
-        let h = parse_request_head(b"GET /a?b=%20 HTTP/1.1\r\nHost: x\r\n  folded\r\n\r\n", 16, &mut f);
+        let h = parse_request_head(
+            b"GET /a?b=%20 HTTP/1.1\r\nHost: x\r\n  folded\r\n\r\n",
+            16,
+            &mut f,
+        );
         let h = h.ok();
         assert_eq!(h.as_ref().map(|h| h.target.as_str()), Some("/a?b=%20"));
-        assert_eq!(h.and_then(|h| h.headers.get("host").map(str::to_string)).as_deref(), Some("x folded"));
+        assert_eq!(
+            h.and_then(|h| h.headers.get("host").map(str::to_string))
+                .as_deref(),
+            Some("x folded")
+        );
         assert!(f.contains(&Flag::ObsoleteLineFolding));
         let mut f = Vec::new();
         assert!(parse_request_head(b"GET / HTTP/1.1\nHost: x\n\n", 16, &mut f).is_ok());
         assert!(f.contains(&Flag::BareLineFeed));
         let mut f = Vec::new();
-        assert!(parse_request_head(b"GET / HTTP/1.1\r\nBad Name: x\r\nOk: y\r\n\r\n", 16, &mut f).is_ok());
+        assert!(parse_request_head(
+            b"GET / HTTP/1.1\r\nBad Name: x\r\nOk: y\r\n\r\n",
+            16,
+            &mut f
+        )
+        .is_ok());
         assert!(f.contains(&Flag::InvalidHeader));
         let mut f = Vec::new();
         assert_eq!(
@@ -598,43 +636,94 @@ mod tests {
 
     #[test]
     fn framing_and_smuggling_flags() {
-        let h = |v: &[(&str, &str)]| Headers(v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
+        let h = |v: &[(&str, &str)]| {
+            Headers(
+                v.iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+            )
+        };
         let mut f = Vec::new();
-        let fr = request_framing(&h(&[("Content-Length", "5"), ("Transfer-Encoding", "chunked")]), &mut f);
+        let fr = request_framing(
+            &h(&[("Content-Length", "5"), ("Transfer-Encoding", "chunked")]),
+            &mut f,
+        );
         assert_eq!(fr, Framing::Chunked);
         assert!(f.contains(&Flag::ContentLengthWithChunked));
         let mut f = Vec::new();
-        assert_eq!(request_framing(&h(&[("Content-Length", "5"), ("content-length", "6")]), &mut f), Framing::None);
+        assert_eq!(
+            request_framing(
+                &h(&[("Content-Length", "5"), ("content-length", "6")]),
+                &mut f
+            ),
+            Framing::None
+        );
         assert!(f.contains(&Flag::ConflictingContentLength));
         let mut f = Vec::new();
-        assert_eq!(request_framing(&h(&[("Content-Length", "5, 5")]), &mut f), Framing::Length(5));
+        assert_eq!(
+            request_framing(&h(&[("Content-Length", "5, 5")]), &mut f),
+            Framing::Length(5)
+        );
         assert!(f.contains(&Flag::DuplicateContentLength));
         let mut f = Vec::new();
-        assert_eq!(request_framing(&h(&[("Content-Length", "+5")]), &mut f), Framing::None);
+        assert_eq!(
+            request_framing(&h(&[("Content-Length", "+5")]), &mut f),
+            Framing::None
+        );
         assert!(f.contains(&Flag::InvalidContentLength));
         let mut f = Vec::new();
-        assert_eq!(request_framing(&h(&[("Transfer-Encoding", "chunked, gzip")]), &mut f), Framing::None);
+        assert_eq!(
+            request_framing(&h(&[("Transfer-Encoding", "chunked, gzip")]), &mut f),
+            Framing::None
+        );
         assert!(f.contains(&Flag::UnusualTransferEncoding));
         let mut f = Vec::new();
-        assert_eq!(response_framing(200, Some("HEAD"), &h(&[("Content-Length", "9")]), &mut f), Framing::None);
-        assert_eq!(response_framing(304, None, &h(&[("Content-Length", "9")]), &mut f), Framing::None);
+        assert_eq!(
+            response_framing(200, Some("HEAD"), &h(&[("Content-Length", "9")]), &mut f),
+            Framing::None
+        );
+        assert_eq!(
+            response_framing(304, None, &h(&[("Content-Length", "9")]), &mut f),
+            Framing::None
+        );
         assert_eq!(response_framing(200, None, &h(&[]), &mut f), Framing::Close);
-        assert_eq!(response_framing(200, Some("CONNECT"), &h(&[]), &mut f), Framing::Tunnel);
-        assert_eq!(response_framing(101, Some("GET"), &h(&[]), &mut f), Framing::Tunnel);
+        assert_eq!(
+            response_framing(200, Some("CONNECT"), &h(&[]), &mut f),
+            Framing::Tunnel
+        );
+        assert_eq!(
+            response_framing(101, Some("GET"), &h(&[]), &mut f),
+            Framing::Tunnel
+        );
     }
 
     #[test]
     fn message_start_scan() {
         let b = b"xx}GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
-        assert_eq!(find_message_start(b, 0, (true, false)), Scan::Found(3, StartKind::Request));
+        assert_eq!(
+            find_message_start(b, 0, (true, false)),
+            Scan::Found(3, StartKind::Request)
+        );
         let b = b"body bytes HTTP/1.1 200 OK\r\n";
-        assert_eq!(find_message_start(b, 0, (false, true)), Scan::Found(11, StartKind::Response));
-        assert_eq!(find_message_start(b, 0, (true, false)).clone(), Scan::NotYet(b.len() - 8));
+        assert_eq!(
+            find_message_start(b, 0, (false, true)),
+            Scan::Found(11, StartKind::Response)
+        );
+        assert_eq!(
+            find_message_start(b, 0, (true, false)).clone(),
+            Scan::NotYet(b.len() - 8)
+        );
         // Split needle: must not skip past a possible start.
         let b = b"abc GET /x HTTP/1.";
         assert!(matches!(find_message_start(b, 0, (true, true)), Scan::NotYet(p) if p <= 10));
         let b = b"FOO /x HTTP/1.1\r\n";
-        assert_eq!(find_message_start(b, 0, (true, false)), Scan::Found(0, StartKind::Request));
-        assert!(matches!(find_message_start(b"", 5, (true, true)), Scan::NotYet(0)));
+        assert_eq!(
+            find_message_start(b, 0, (true, false)),
+            Scan::Found(0, StartKind::Request)
+        );
+        assert!(matches!(
+            find_message_start(b"", 5, (true, true)),
+            Scan::NotYet(0)
+        ));
     }
 }
