@@ -8,14 +8,15 @@ use crate::half::Half;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use periscope_model::{Endpoint, Segment, Timestamp, TunnelPath};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::net::IpAddr;
 
 /// "No slot" in the intrusive lists.
 const NIL: u32 = u32::MAX;
 
 /// Identifies a connection in both directions: the two endpoints in a canonical order, the
 /// tunnel path and the VLAN (the same 4-tuple in two VNIs is two connections).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FlowKey {
     pub a: Endpoint,
     pub b: Endpoint,
@@ -41,6 +42,25 @@ impl FlowKey {
             },
             src_is_a,
         )
+    }
+}
+
+/// Hashes the key as a few wide integers: the derived `Hash` feeds every field and enum tag
+/// separately, which measured as a fifth of the per-segment cost. Equality stays exact, so
+/// mapping IPv4 into IPv6 space here can only cost a collision, never a wrong match.
+impl Hash for FlowKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let ip = |e: &Endpoint| match e.ip {
+            IpAddr::V4(v4) => u128::from(v4.to_bits()),
+            IpAddr::V6(v6) => v6.to_bits(),
+        };
+        h.write_u128(ip(&self.a));
+        h.write_u128(ip(&self.b));
+        let vlan = self.vlan.map_or(0, |v| u64::from(v) | 1 << 16);
+        h.write_u64(u64::from(self.a.port) << 48 | u64::from(self.b.port) << 32 | vlan);
+        for t in self.tunnel.iter() {
+            h.write_u64(u64::from(t.id) << 8 | t.kind as u64);
+        }
     }
 }
 
