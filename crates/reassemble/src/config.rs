@@ -61,8 +61,8 @@ impl Default for ReassemblyConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// A limit that must be at least one is zero.
-    #[error("reassembly.{field} must be at least 1")]
+    /// A limit or timeout that must be positive is zero.
+    #[error("reassembly.{field} must be more than zero")]
     Zero {
         /// The offending field.
         field: &'static str,
@@ -98,6 +98,11 @@ impl ReassemblyConfig {
             if v == 0 {
                 return Err(ConfigError::Zero { field });
             }
+        }
+        if self.idle_timeout.is_zero() {
+            return Err(ConfigError::Zero {
+                field: "idle_timeout",
+            });
         }
         if self.max_flows > MAX_FLOWS_LIMIT {
             return Err(ConfigError::TooManyFlows {

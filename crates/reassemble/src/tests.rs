@@ -1094,3 +1094,134 @@ fn close_reasons_are_each_emitted_once() {
         t.r.stats().flows_created
     );
 }
+
+/// Checks the event contract per flow id: `Open` first, one `Close` last, nothing after it.
+#[derive(Default)]
+struct Contract {
+    state: std::collections::HashMap<u64, u8>, // 1 open, 2 closed
+    violations: Vec<String>,
+    events: u64,
+}
+
+impl crate::StreamSink for Contract {
+    fn on_event(&mut self, flow: FlowId, ev: StreamEvent<'_>) {
+        self.events += 1;
+        let st = self.state.entry(flow.0).or_insert(0);
+        let ok = match ev {
+            StreamEvent::Open { .. } => *st == 0,
+            StreamEvent::Data { bytes, .. } => *st == 1 && !bytes.is_empty(),
+            StreamEvent::Gap { len, .. } => *st == 1 && len > 0,
+            StreamEvent::Close { .. } => *st == 1,
+        };
+        if !ok && self.violations.len() < 10 {
+            self.violations
+                .push(format!("flow {} in state {st}: {ev:?}", flow.0));
+        }
+        *st = match ev {
+            StreamEvent::Open { .. } => 1,
+            StreamEvent::Close { .. } => 2,
+            _ => *st,
+        };
+    }
+}
+
+#[test]
+fn randomized_garbage_keeps_the_event_contract_and_the_limits() {
+    for seed in 1..=8u64 {
+        let mut rng = Rng(seed.wrapping_mul(0xA076_1D64_78BD_642F) | 1);
+        let cfg = ReassemblyConfig {
+            max_flows: 16,
+            max_buffered_bytes_per_flow: 3000,
+            max_buffered_bytes_total: 20_000,
+            max_buffered_segments_per_flow: 8,
+            idle_timeout: Duration::from_millis(500),
+            closed_timeout: Duration::from_millis(200),
+            ..Default::default()
+        };
+        let mut r = Reassembler::new(cfg);
+        let mut ck = Contract::default();
+        let data: Vec<u8> = (0..4000).map(|_| rng.next() as u8).collect();
+        let mut ts = 0u64;
+        // Few endpoints and sequence numbers near each other, so flows collide, reuse, wrap.
+        let mut seqs = [0u32; 8];
+        for s in seqs.iter_mut() {
+            *s = rng.next() as u32;
+        }
+        for _ in 0..30_000 {
+            ts += rng.below(2_000_000);
+            // Mostly a few busy connections (buffers fill), sometimes many others (eviction).
+            let (a, b) = if rng.below(10) != 0 {
+                (
+                    ep(1, 1000 + rng.below(3) as u16),
+                    ep(2, 80 + rng.below(2) as u16),
+                )
+            } else {
+                (ep(3 + rng.below(50) as u8, 1000), ep(2, 80))
+            };
+            let (src, dst) = if rng.below(2) == 0 { (a, b) } else { (b, a) };
+            let base = seqs[rng.below(8) as usize];
+            let seq = base
+                .wrapping_add(rng.below(12_000) as u32)
+                .wrapping_sub(2000);
+            let ack = seqs[rng.below(8) as usize].wrapping_add(rng.below(20_000) as u32);
+            let flags = match rng.below(10) {
+                0 => S,
+                1 => S | A,
+                2 => F | A,
+                3 if rng.below(4) == 0 => R,
+                _ => A | (rng.next() as u8 & P),
+            };
+            let start = rng.below(data.len() as u64) as usize;
+            let len = (rng.below(1500) as usize).min(data.len() - start);
+            let payload = data.get(start..start + len).unwrap_or_default();
+            let payload_len = match rng.below(20) {
+                0 => len as u32 + rng.below(100) as u32,
+                1 => rng.next() as u32,
+                _ => len as u32,
+            };
+            let mut s = mk(src, dst, seq, ack, flags, payload, ts);
+            s.payload_len = payload_len;
+            r.process(&s, &mut ck);
+            assert!(
+                r.flow_count() <= 16,
+                "seed {seed}: {} flows",
+                r.flow_count()
+            );
+            assert!(
+                r.buffered_bytes() <= 20_000,
+                "seed {seed}: {} buffered",
+                r.buffered_bytes()
+            );
+            if rng.below(500) == 0 {
+                r.advance(Timestamp(ts), &mut ck);
+            }
+        }
+        r.finish(&mut ck);
+        assert_eq!(ck.violations, Vec::<String>::new(), "seed {seed}");
+        assert!(
+            ck.state.values().all(|&s| s == 2),
+            "seed {seed}: a flow was never closed"
+        );
+        assert_eq!((r.flow_count(), r.buffered_bytes()), (0, 0), "seed {seed}");
+        let st = r.stats();
+        let c = &st.closed;
+        assert_eq!(
+            c.fin + c.rst + c.timeout + c.evicted + c.end_of_capture + c.reused,
+            st.flows_created,
+            "seed {seed}"
+        );
+        assert_eq!(st.flows_created as usize, ck.state.len(), "seed {seed}");
+        assert!(
+            c.evicted > 0 && c.reused > 0 && c.rst > 0,
+            "seed {seed}: {c:?}"
+        );
+        assert!(
+            st.out_of_order_segments > 0 && st.gaps_by_buffer_cap > 0,
+            "seed {seed}: {st:?}"
+        );
+        assert!(
+            st.gaps_by_ack > 0 && st.gaps_by_snaplen > 0 && st.gaps_at_close > 0,
+            "{st:?}"
+        );
+    }
+}
