@@ -12,6 +12,8 @@ pub enum Event {
     Exchange(Box<Exchange>),
     /// What the capture let Periscope see of one server.
     Coverage(Box<Coverage>),
+    /// An attack found in a request, with its outcome.
+    Attack(Box<crate::attack::Attack>),
 }
 
 /// Capture coverage of one server (address and port): answers "why don't I see my traffic?".

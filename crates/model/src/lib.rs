@@ -14,6 +14,7 @@
 //! `Exchange` is the first owned, allocated value on the path; everything before it borrows.
 
 pub mod endpoint;
+pub mod attack;
 pub mod event;
 pub mod exchange;
 pub mod flow;
@@ -21,6 +22,7 @@ pub mod frame;
 pub mod stream;
 pub mod time;
 
+pub use attack::{Attack, Outcome};
 pub use event::{Coverage, Event};
 pub use exchange::{Body, Exchange, Flag, Headers, HttpVersion, Request, Response};
 pub use flow::{Direction, Endpoint, FlowId, TcpFlags, Tunnel, TunnelKind, TunnelPath};
