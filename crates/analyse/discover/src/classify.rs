@@ -67,11 +67,19 @@ fn is_token(b: &[u8], digits: usize, alpha: usize) -> bool {
     let token_chars = b
         .iter()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'+' | b'.' | b'~'));
-    if !token_chars || digits == 0 || alpha == 0 {
+    if !token_chars || alpha == 0 {
         return false;
     }
     let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
     let lower = b.iter().filter(|c| c.is_ascii_lowercase()).count();
+    // Random base64 has about as many capitals as small letters; camelCase words have a
+    // capital per word (`getUserPreferences`: 2 of 18) and constants have no small letters.
+    if b.len() >= 16 && upper * 10 > alpha * 3 && lower * 10 > alpha * 3 {
+        return true;
+    }
+    if digits == 0 {
+        return false;
+    }
     // `cus_J3k2Lm9q`: a lower-case prefix, an underscore, then an id with digits.
     if let Some(pos) = b.iter().position(|&c| c == b'_') {
         let (prefix, rest) = b.split_at(pos);
@@ -213,7 +221,7 @@ pub fn is_uri(s: &str) -> bool {
 pub fn is_byte(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() >= 16
-        && b.len() % 4 == 0
+        && b.len().is_multiple_of(4)
         && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
         && b.iter()
@@ -420,6 +428,18 @@ mod tests {
             segment_kind("aGVsbG8gd29ybGQ1MjM0NTY"),
             Some(SegmentKind::Token)
         );
+        assert_eq!(
+            segment_kind("pEVbBMhrsYpptptxOiEiXOLj"),
+            Some(SegmentKind::Token)
+        );
+        for lit in [
+            "getUserPreferencesList",
+            "HelloWorldFooBarBaz",
+            "SOME_CONSTANT_NAME",
+            "well-known",
+        ] {
+            assert_eq!(segment_kind(lit), None, "{lit}");
+        }
         for lit in [
             "users",
             "v1",

@@ -199,6 +199,8 @@ pub(crate) struct Node {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ParamNode {
     pub kinds: BTreeMap<SegmentKind, u64>,
+    /// Shortest and longest token or hex value seen here (to recognise their siblings).
+    pub token_len: Option<(usize, usize)>,
     pub values: Schema,
     pub node: Node,
 }
@@ -237,6 +239,10 @@ impl Node {
             let mine = self.param.get_or_insert_with(Default::default);
             for (k, n) in p.kinds {
                 *mine.kinds.entry(k).or_insert(0) += n;
+            }
+            if let Some((lo, hi)) = p.token_len {
+                widen(&mut mine.token_len, lo);
+                widen(&mut mine.token_len, hi);
             }
             mine.values.merge(&p.values, lim);
             mine.node.absorb(p.node, lim, cfg);
@@ -278,6 +284,7 @@ impl Node {
     /// deciding early would take the first sweep over `/api/{users,orders,...}` for ids.
     fn finalize(&mut self, lim: &Limits, cfg: &DiscoverConfig) -> u64 {
         let mut learned = 0;
+        self.absorb_token_like(lim, cfg);
         if !self.collapsed && self.looks_like_values(cfg) {
             let _ = self.collapse(lim, cfg);
             learned += 1;
@@ -289,6 +296,30 @@ impl Node {
             learned += p.node.finalize(lim, cfg);
         }
         learned
+    }
+
+    /// Literals shaped like the tokens already taken for values at this position (same
+    /// length range give or take 2, token characters, mixed case or digits) join them: a random token that
+    /// happens to look like a word to [`segment_kind`] is still a token.
+    fn absorb_token_like(&mut self, lim: &Limits, cfg: &DiscoverConfig) {
+        let Some((lo, hi)) = self.param.as_ref().and_then(|p| p.token_len) else {
+            return;
+        };
+        let keys: Vec<String> = self
+            .literals
+            .keys()
+            .filter(|k| {
+                k.len() >= 12 && (lo.saturating_sub(2)..=hi + 2).contains(&k.len()) && token_like(k)
+            })
+            .cloned()
+            .collect();
+        for k in keys {
+            if let (Some(child), Some(p)) = (self.literals.remove(&k), self.param.as_mut()) {
+                *p.kinds.entry(SegmentKind::Token).or_insert(0) += 1;
+                p.values.observe_string(&k, lim);
+                p.node.absorb(child, lim, cfg);
+            }
+        }
     }
 
     /// Whether the literal children look like values of one parameter: many, mostly new,
@@ -627,12 +658,33 @@ fn to_param<'n>(
     }
     let p = node.param.get_or_insert_with(Default::default);
     *p.kinds.entry(kind).or_insert(0) += 1;
+    if matches!(kind, SegmentKind::Token | SegmentKind::Hex) {
+        widen(&mut p.token_len, seg.len());
+    }
     if kind == SegmentKind::HighCardinality {
         p.values.observe_string(seg, lim);
     } else {
         p.values.observe_text(seg, lim);
     }
     &mut p.node
+}
+
+fn widen(range: &mut Option<(usize, usize)>, len: usize) {
+    *range = Some(match *range {
+        Some((lo, hi)) => (lo.min(len), hi.max(len)),
+        None => (len, len),
+    });
+}
+
+/// Token characters only, with mixed case or digits.
+fn token_like(s: &str) -> bool {
+    let b = s.as_bytes();
+    let chars = b
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'));
+    let upper = b.iter().any(u8::is_ascii_uppercase);
+    let lower = b.iter().any(u8::is_ascii_lowercase);
+    chars && ((upper && lower) || b.iter().any(u8::is_ascii_digit))
 }
 
 /// Everything one request/response adds to its operation.

@@ -312,7 +312,7 @@ impl Schema {
         if let Some(a) = &self.array {
             t.push(("array", a.seen));
         }
-        t.sort_by(|a, b| b.1.cmp(&a.1));
+        t.sort_by_key(|x| std::cmp::Reverse(x.1));
         let mut names: Vec<&'static str> = Vec::with_capacity(t.len());
         for (n, _) in t {
             if !names.contains(&n) {

@@ -35,6 +35,9 @@ pub fn exchange(
     )
 }
 
+/// A response as (status, headers, body).
+pub type ResponseParts = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// An exchange with every part given.
 pub fn exchange_full(
     id: u64,
@@ -43,7 +46,7 @@ pub fn exchange_full(
     target: &str,
     headers: Vec<(String, String)>,
     req_body: Vec<u8>,
-    response: Option<(u16, Vec<(String, String)>, Vec<u8>)>,
+    response: Option<ResponseParts>,
 ) -> Exchange {
     let body = |data: Vec<u8>| Body {
         len: data.len() as u64,

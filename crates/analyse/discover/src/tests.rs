@@ -517,3 +517,20 @@ fn endpoint_events_and_json_report() {
     let v = serde_json::to_value(&ev[0]).expect("json");
     assert_eq!(v["params"], json!(["path:itemId:integer"]));
 }
+
+#[test]
+fn token_shaped_literals_join_the_tokens_beside_them() {
+    let mut inv = Inventory::default();
+    for t in [
+        "aGVsbG8gd29ybGQ1MjM0NTY",
+        "Zm9vYmFyYmF6cXV4MTIzNDU",
+        "SvsXqwpzai_cKXl0cqcdAazZ",
+    ] {
+        get(&mut inv, &format!("/invites/{t}"));
+    }
+    get(&mut inv, "/invites/pending");
+    assert_eq!(
+        paths(&inv),
+        vec!["GET /invites/pending", "GET /invites/{inviteId}"]
+    );
+}
