@@ -14,6 +14,8 @@ pub enum Event {
     Coverage(Box<Coverage>),
     /// An attack found in a request, with its outcome.
     Attack(Box<crate::attack::Attack>),
+    /// An endpoint of the API inventory (discovery).
+    Endpoint(Box<crate::endpoint::EndpointEvent>),
 }
 
 /// Capture coverage of one server (address and port): answers "why don't I see my traffic?".
