@@ -206,6 +206,7 @@ impl Agent {
         {
             ensure_mounted("tracefs", "/sys/kernel/tracing")?;
         }
+        let t0 = Instant::now();
         let btf = Btf::from_sys_fs().map_err(|_| AgentError::NoBtf {
             path: btf_path.into(),
         })?;
@@ -230,6 +231,10 @@ impl Agent {
             .load(OBJECT)
             .map_err(|e| AgentError::Load(Box::new(e)))?;
 
+        tracing::info!(
+            elapsed_ms = t0.elapsed().as_millis() as u64,
+            "BPF object loaded"
+        );
         Self::fill_filters(&mut bpf, &cfg)?;
 
         for &(prog, tp) in TRACEPOINTS {
@@ -247,9 +252,19 @@ impl Agent {
                 })?
                 .try_into()
                 .map_err(refused)?;
+            let t = Instant::now();
             p.load().map_err(refused)?;
             p.attach("syscalls", tp).map_err(refused)?;
+            tracing::debug!(
+                program = prog,
+                elapsed_ms = t.elapsed().as_millis() as u64,
+                "tracepoint loaded"
+            );
         }
+        tracing::info!(
+            elapsed_ms = t0.elapsed().as_millis() as u64,
+            "tracepoints attached"
+        );
         if cfg.openssl {
             for &(prog, sym) in SSL_PROBES {
                 let refused = |source| AgentError::Program {
@@ -266,7 +281,13 @@ impl Agent {
                     })?
                     .try_into()
                     .map_err(refused)?;
+                let t = Instant::now();
                 p.load().map_err(refused)?;
+                tracing::debug!(
+                    program = prog,
+                    elapsed_ms = t.elapsed().as_millis() as u64,
+                    "uprobe loaded"
+                );
             }
         }
 
@@ -298,6 +319,10 @@ impl Agent {
             stopped: false,
         };
         agent.rescan();
+        tracing::info!(
+            elapsed_ms = t0.elapsed().as_millis() as u64,
+            "agent started"
+        );
         Ok(agent)
     }
 
