@@ -56,7 +56,6 @@ pub(crate) struct RawEvent<'a> {
     pub ts_mono: u64,
     pub conn_start: u64,
     pub seq: u64,
-    pub total: u64,
     pub tgid: u32,
     pub fd: u32,
     pub flags: u32,
@@ -168,7 +167,6 @@ impl<'a> RawEvent<'a> {
             ts_mono: u64_at(b, 0),
             conn_start: u64_at(b, 8),
             seq: u64_at(b, 16),
-            total: u64_at(b, 24),
             tgid: u32_at(b, 32),
             fd: u32_at(b, 36),
             flags: u32_at(b, 44),
@@ -187,11 +185,6 @@ impl<'a> RawEvent<'a> {
     pub(crate) fn close_offsets(&self) -> [[u64; 2]; 2] {
         let d = self.data;
         [[u64_at(d, 0), u64_at(d, 8)], [u64_at(d, 16), u64_at(d, 24)]]
-    }
-
-    /// The process name, up to its NUL.
-    pub(crate) fn comm(&self) -> String {
-        comm_str(&self.comm)
     }
 }
 
@@ -307,7 +300,7 @@ mod tests {
             assert_eq!(e.seq, 42);
             assert_eq!(e.data, b"GET / HTTP/1.1\r\n\r\n");
             assert_eq!(e.local, (IpAddr::from([127, 0, 0, 1]), 8080));
-            assert_eq!(e.comm(), "nginx");
+            assert_eq!(comm_str(&e.comm), "nginx");
             assert_eq!(e.kind, Kind::Data);
             assert_eq!(e.role, KernelRole::Server);
         }

@@ -449,3 +449,411 @@ impl Tracker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::build::Rec;
+
+    /// A stream event, owned, for comparisons.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Ev {
+        Open {
+            client: Endpoint,
+            server: Endpoint,
+            handshake: bool,
+        },
+        Data(Direction, Vec<u8>),
+        Gap(Direction, u64),
+        Close(CloseReason, FlowStats),
+    }
+
+    fn run(t: &mut Tracker, recs: &[Vec<u8>]) -> Vec<(u64, Ev)> {
+        let mut out = Vec::new();
+        for r in recs {
+            t.handle(r, &mut |id, ev| {
+                out.push((
+                    id.0,
+                    match ev {
+                        StreamEvent::Open {
+                            client,
+                            server,
+                            handshake,
+                            ..
+                        } => Ev::Open {
+                            client,
+                            server,
+                            handshake,
+                        },
+                        StreamEvent::Data { dir, bytes, .. } => Ev::Data(dir, bytes.to_vec()),
+                        StreamEvent::Gap { dir, len, .. } => Ev::Gap(dir, len),
+                        StreamEvent::Close { reason, stats, .. } => {
+                            Ev::Close(reason, stats.clone())
+                        }
+                    },
+                ))
+            });
+        }
+        out
+    }
+
+    fn ep(port: u16) -> Endpoint {
+        Endpoint::new([127, 0, 0, 1].into(), port)
+    }
+
+    fn close_rec(base: &Rec, offs: [[u64; 2]; 2]) -> Vec<u8> {
+        let mut d = Vec::new();
+        for v in offs.iter().flatten() {
+            d.extend_from_slice(&v.to_le_bytes());
+        }
+        Rec {
+            kind: 2,
+            ..base.clone()
+        }
+        .bytes(&d)
+    }
+
+    #[test]
+    fn server_side_plaintext_exchange() {
+        let mut t = Tracker::new(16, false, 0);
+        let r = Rec::default();
+        let req = b"GET / HTTP/1.1\r\n\r\n";
+        let resp = b"HTTP/1.1 200 OK\r\n\r\n";
+        let out = run(
+            &mut t,
+            &[
+                r.bytes(req),
+                Rec {
+                    iodir: 1,
+                    ..r.clone()
+                }
+                .bytes(resp),
+                close_rec(&r, [[req.len() as u64, resp.len() as u64], [0, 0]]),
+            ],
+        );
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert_eq!(
+            out[0].1,
+            Ev::Open {
+                client: ep(40000),
+                server: ep(8080),
+                handshake: true
+            }
+        );
+        assert_eq!(out[1].1, Ev::Data(Direction::ToServer, req.to_vec()));
+        assert_eq!(out[2].1, Ev::Data(Direction::ToClient, resp.to_vec()));
+        match &out[3].1 {
+            Ev::Close(CloseReason::Fin, st) => {
+                assert_eq!(st.bytes, [req.len() as u64, resp.len() as u64]);
+                assert_eq!(st.gaps, [0, 0]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(out.iter().all(|(id, _)| *id == out[0].0));
+        assert_eq!(t.open_connections(), 0);
+    }
+
+    #[test]
+    fn client_side_ignored_unless_outbound() {
+        let r = Rec {
+            role: 2,
+            local: ([127, 0, 0, 1].into(), 40000),
+            remote: ([127, 0, 0, 1].into(), 8080),
+            iodir: 1,
+            ..Default::default()
+        };
+        let mut t = Tracker::new(16, false, 0);
+        assert!(run(
+            &mut t,
+            &[
+                r.bytes(b"GET / HTTP/1.1\r\n\r\n"),
+                close_rec(&r, [[0, 18], [0, 0]])
+            ]
+        )
+        .is_empty());
+        assert_eq!(t.stats.ignored, 1);
+        let mut t = Tracker::new(16, true, 0);
+        let out = run(&mut t, &[r.bytes(b"GET / HTTP/1.1\r\n\r\n")]);
+        assert_eq!(
+            out[0].1,
+            Ev::Open {
+                client: ep(40000),
+                server: ep(8080),
+                handshake: true
+            }
+        );
+        assert_eq!(
+            out[1].1,
+            Ev::Data(Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n".to_vec())
+        );
+    }
+
+    #[test]
+    fn unknown_role_uses_listening_ports() {
+        let mut t = Tracker::new(16, false, 0);
+        t.set_listening([8080].into_iter().collect());
+        let r = Rec {
+            role: 0,
+            ..Default::default()
+        };
+        let out = run(&mut t, &[r.bytes(b"x")]);
+        assert_eq!(
+            out[0].1,
+            Ev::Open {
+                client: ep(40000),
+                server: ep(8080),
+                handshake: false
+            }
+        );
+        // Same process, other connection where the local port is not listening: client side.
+        let c = Rec {
+            role: 0,
+            fd: 9,
+            local: ([127, 0, 0, 1].into(), 45000),
+            ..Default::default()
+        };
+        assert!(run(&mut t, &[c.bytes(b"y")]).is_empty());
+    }
+
+    #[test]
+    fn offset_jumps_are_gaps_and_repeats_are_dropped() {
+        let mut t = Tracker::new(16, false, 0);
+        let r = Rec::default();
+        let out = run(
+            &mut t,
+            &[
+                Rec {
+                    seq: 0,
+                    ..r.clone()
+                }
+                .bytes(b"abcd"),
+                // a lost record of 6 bytes, then one at offset 10
+                Rec {
+                    seq: 10,
+                    ..r.clone()
+                }
+                .bytes(b"klmn"),
+                // overlap: offset 12, bytes "mnop" -> only "op" is new
+                Rec {
+                    seq: 12,
+                    ..r.clone()
+                }
+                .bytes(b"mnop"),
+                // full repeat
+                Rec {
+                    seq: 0,
+                    ..r.clone()
+                }
+                .bytes(b"abcd"),
+                // truncated tail announced by close: 20 bytes sent in total
+                close_rec(&r, [[20, 0], [0, 0]]),
+            ],
+        );
+        let evs: Vec<Ev> = out.into_iter().map(|(_, e)| e).collect();
+        assert_eq!(evs[1], Ev::Data(Direction::ToServer, b"abcd".to_vec()));
+        assert_eq!(evs[2], Ev::Gap(Direction::ToServer, 6));
+        assert_eq!(evs[3], Ev::Data(Direction::ToServer, b"klmn".to_vec()));
+        assert_eq!(evs[4], Ev::Data(Direction::ToServer, b"op".to_vec()));
+        assert_eq!(evs[5], Ev::Gap(Direction::ToServer, 4));
+        match &evs[6] {
+            Ev::Close(_, st) => {
+                assert_eq!(st.gap_bytes, [10, 0]);
+                assert_eq!(st.gaps, [2, 0]);
+                assert_eq!(st.retransmitted_bytes, [6, 0]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(t.stats.gap_bytes, 10);
+        assert_eq!(t.stats.duplicate_bytes, 6);
+    }
+
+    #[test]
+    fn tls_ciphertext_is_dropped_and_ssl_plaintext_delivered() {
+        let mut t = Tracker::new(16, false, 0);
+        let r = Rec::default();
+        let hello = [22u8, 3, 1, 0, 5, 1, 0, 0, 1, 0];
+        let out = run(
+            &mut t,
+            &[
+                r.bytes(&hello),
+                Rec {
+                    iodir: 1,
+                    ..r.clone()
+                }
+                .bytes(&[22, 3, 3, 0, 2, 2, 0]),
+                Rec {
+                    source: 1,
+                    ..r.clone()
+                }
+                .bytes(b"GET /secret HTTP/1.1\r\n\r\n"),
+                Rec {
+                    source: 1,
+                    iodir: 1,
+                    ..r.clone()
+                }
+                .bytes(b"HTTP/1.1 200 OK\r\n\r\n"),
+                Rec {
+                    seq: 10,
+                    ..r.clone()
+                }
+                .bytes(&[23, 3, 3, 0, 1, 9]),
+                close_rec(&r, [[16, 7], [24, 19]]),
+            ],
+        );
+        let evs: Vec<Ev> = out.into_iter().map(|(_, e)| e).collect();
+        assert_eq!(evs.len(), 4, "{evs:?}");
+        assert_eq!(
+            evs[1],
+            Ev::Data(
+                Direction::ToServer,
+                b"GET /secret HTTP/1.1\r\n\r\n".to_vec()
+            )
+        );
+        assert_eq!(
+            evs[2],
+            Ev::Data(Direction::ToClient, b"HTTP/1.1 200 OK\r\n\r\n".to_vec())
+        );
+        assert!(matches!(evs[3], Ev::Close(CloseReason::Fin, _)));
+        assert!(t.opaque_tls().is_empty());
+    }
+
+    #[test]
+    fn tls_without_openssl_is_reported_not_delivered() {
+        let mut t = Tracker::new(16, false, 0);
+        let r = Rec {
+            comm: "gosrv",
+            tgid: 77,
+            ..Default::default()
+        };
+        let out = run(
+            &mut t,
+            &[
+                r.bytes(&[22, 3, 1, 0, 5, 1, 0, 0, 1, 0]),
+                close_rec(&r, [[10, 0], [0, 0]]),
+            ],
+        );
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(
+            t.opaque_tls(),
+            vec![OpaqueTls {
+                pid: 77,
+                comm: "gosrv".into(),
+                connections: 1
+            }]
+        );
+    }
+
+    #[test]
+    fn table_is_capped_and_evicts_the_least_recent() {
+        let mut t = Tracker::new(2, false, 0);
+        let recs: Vec<Vec<u8>> = (0..3u32)
+            .map(|i| {
+                Rec {
+                    fd: 10 + i,
+                    ts: 100 + u64::from(i),
+                    ..Default::default()
+                }
+                .bytes(b"x")
+            })
+            .collect();
+        let out = run(&mut t, &recs);
+        assert_eq!(t.open_connections(), 2);
+        assert_eq!(t.stats.evicted, 1);
+        let closes: Vec<_> = out
+            .iter()
+            .filter(|(_, e)| matches!(e, Ev::Close(CloseReason::Evicted, _)))
+            .collect();
+        assert_eq!(closes.len(), 1);
+        assert_eq!(closes[0].0, out[0].0, "the oldest flow is evicted");
+    }
+
+    #[test]
+    fn idle_sweep_and_close_all() {
+        let mut t = Tracker::new(16, false, 0);
+        let a = Rec {
+            fd: 1,
+            ts: 1_000,
+            ..Default::default()
+        };
+        let b = Rec {
+            fd: 2,
+            ts: 9_000,
+            ..Default::default()
+        };
+        run(&mut t, &[a.bytes(b"a"), b.bytes(b"b")]);
+        let mut out = Vec::new();
+        t.sweep(10_000, 5_000, &mut |id, ev| {
+            out.push((
+                id,
+                matches!(
+                    ev,
+                    StreamEvent::Close {
+                        reason: CloseReason::Timeout,
+                        ..
+                    }
+                ),
+            ))
+        });
+        assert_eq!(out.len(), 1);
+        assert!(out[0].1);
+        assert_eq!(t.stats.timed_out, 1);
+        let mut n = 0;
+        t.close_all(20_000, &mut |_, ev| {
+            n += usize::from(matches!(
+                ev,
+                StreamEvent::Close {
+                    reason: CloseReason::EndOfCapture,
+                    ..
+                }
+            ))
+        });
+        assert_eq!(n, 1);
+        assert_eq!(t.open_connections(), 0);
+    }
+
+    #[test]
+    fn garbage_records_are_counted() {
+        let mut t = Tracker::new(16, false, 0);
+        let out = run(&mut t, &[vec![], vec![0u8; 50], vec![0xff; 200]]);
+        assert!(out.is_empty());
+        assert_eq!(t.stats.malformed, 3);
+    }
+
+    #[test]
+    fn fd_reuse_is_a_new_connection() {
+        let mut t = Tracker::new(16, false, 0);
+        let a = Rec {
+            conn_start: 1,
+            ..Default::default()
+        };
+        let b = Rec {
+            conn_start: 2,
+            ..Default::default()
+        };
+        let out = run(&mut t, &[a.bytes(b"a"), b.bytes(b"b")]);
+        let opens = out
+            .iter()
+            .filter(|(_, e)| matches!(e, Ev::Open { .. }))
+            .count();
+        assert_eq!(opens, 2);
+    }
+
+    #[test]
+    fn timestamps_use_the_clock_offset() {
+        let mut t = Tracker::new(16, false, 1_000_000);
+        let mut ts = Vec::new();
+        t.handle(
+            &Rec {
+                ts: 5,
+                ..Default::default()
+            }
+            .bytes(b"a"),
+            &mut |_, ev| {
+                if let StreamEvent::Data { ts: x, .. } = ev {
+                    ts.push(x)
+                }
+            },
+        );
+        assert_eq!(ts, vec![Timestamp(1_000_005)]);
+    }
+}
