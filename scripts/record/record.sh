@@ -12,7 +12,7 @@
 #   -i IFACE    capture on the veth (default) or on "any" (Linux cooked SLL2, or SLL with -y)
 #   -y LINKTYPE tcpdump -y, e.g. LINUX_SLL
 #   CLIENT_COMMAND runs in the client namespace instead of clients.sh, with SERVER (URL host),
-#   SERVER_IP and WWW in its environment.
+#   SERVER_IP, WWW and CAPTURE_FILE (the pcap being written) in its environment.
 #
 # All traffic stays on the veth link and on the server namespace's loopback; nothing leaves
 # the machine. Namespaces, processes and temp files are removed on exit, also on error.
@@ -130,7 +130,7 @@ done
 sleep 0.2
 
 # --- clients ----------------------------------------------------------------------------------
-export SERVER SERVER_IP="$IP_S" WWW="$work/www"
+export SERVER SERVER_IP="$IP_S" WWW="$work/www" CAPTURE_FILE="$work/out.pcap"
 if [ $# -gt 0 ]; then
   in_c "$@"
 else
@@ -142,5 +142,5 @@ kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" || true
 cat "$work/tcpdump.stderr" >&2
 mkdir -p "$(dirname "$out")"
-cp "$work/out.pcap" "$out"
+mv "$work/out.pcap" "$out"
 echo "record.sh: wrote $out ($(stat -c %s "$out") bytes)" >&2
