@@ -60,8 +60,7 @@ pub const MAX_BLOCK_LEN: u32 = 256 * 1024;
 pub const MAX_INTERFACES: usize = 1024;
 
 /// Reader buffer size: the largest accepted block must always fit after a shift, with room to
-/// spare so that refills are not too frequent. (Kept modest: the `circular` buffer is filled
-/// byte by byte at creation, which is slow in debug builds.)
+/// spare so that refills are not too frequent.
 const BUFFER_CAPACITY: usize = 2 * MAX_BLOCK_LEN as usize + 128 * 1024;
 
 /// Length of the pcap file header and of a pcap record header.
@@ -199,7 +198,7 @@ impl CaptureReader {
         };
         // Peek at the (decompressed) magic to pick the format and word the error.
         let mut stream = stream;
-        let mut head = [0u8; 12];
+        let mut head = [0u8; PCAP_FILE_HEADER_LEN];
         let n = io::read_full(&mut stream, &mut head).map_err(|e| CaptureError::Read {
             offset: 0,
             message: e.to_string(),
@@ -213,7 +212,7 @@ impl CaptureReader {
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         let inner = match first {
             Some(SHB_TYPE) => {
-                let reader = PcapNGReader::new(BUFFER_CAPACITY, stream)
+                let reader = PcapNGReader::from_buffer(empty_buffer(), stream)
                     .map_err(|e| header_error(&e, "pcapng section header", n, &read_error))?;
                 let big_endian = head.get(8..12) == Some(&[0x1A, 0x2B, 0x3C, 0x4D][..]);
                 Inner::Ng {
@@ -223,15 +222,17 @@ impl CaptureReader {
                 }
             }
             Some(0xa1b2_c3d4 | 0xa1b2_3c4d | 0xa1b2_cd34 | 0xd4c3_b2a1 | 0x4d3c_b2a1) => {
-                let reader = LegacyPcapReader::new(BUFFER_CAPACITY, stream)
+                let reader = LegacyPcapReader::from_buffer(empty_buffer(), stream)
                     .map_err(|e| header_error(&e, "pcap file header", n, &read_error))?;
-                // Link type and flavour come from the header block, returned by the first next().
+                // The reader validated the header, so all 24 bytes are here; the first next()
+                // returns the same header again and sets the same values.
+                let h = legacy_header(head);
                 Inner::Legacy {
                     reader,
-                    link: LinkType::Ethernet,
-                    nanos: false,
-                    big_endian: false,
-                    modified: false,
+                    link: h.link,
+                    nanos: h.nanos,
+                    big_endian: h.big_endian,
+                    modified: h.modified,
                 }
             }
             _ => {
@@ -279,6 +280,15 @@ impl CaptureReader {
                 big_endian: *big_endian,
             },
             Inner::Ng { .. } => CaptureFormat::PcapNg,
+        }
+    }
+
+    /// The link type of every frame of a pcap file; `None` for pcapng, where each interface
+    /// has its own (see [`Frame::link`]).
+    pub fn link_type(&self) -> Option<LinkType> {
+        match &self.inner {
+            Inner::Legacy { link, .. } => Some(*link),
+            Inner::Ng { .. } => None,
         }
     }
 
@@ -560,6 +570,35 @@ impl CaptureReader {
     }
 }
 
+/// An empty reader buffer. `circular::Buffer::with_capacity` zero-fills by pushing one byte at
+/// a time, which took ~30 ms per reader in debug builds (test suites open hundreds);
+/// `from_slice` is a memcpy, and consuming everything leaves it empty.
+fn empty_buffer() -> circular::Buffer {
+    let mut b = circular::Buffer::from_slice(&vec![0u8; BUFFER_CAPACITY]);
+    b.consume(BUFFER_CAPACITY);
+    b
+}
+
+/// The flavour of a classic pcap file, from its 24-byte header.
+struct LegacyHeader {
+    link: LinkType,
+    nanos: bool,
+    big_endian: bool,
+    modified: bool,
+}
+
+fn legacy_header(h: &[u8]) -> LegacyHeader {
+    let magic = read_u32(h, 0, false).unwrap_or(0);
+    let big_endian = matches!(magic, 0xd4c3_b2a1 | 0x4d3c_b2a1);
+    let link = read_u32(h, 20, big_endian).unwrap_or(1) & 0xffff;
+    LegacyHeader {
+        link: LinkType::from_linktype(link),
+        nanos: matches!(magic, 0xa1b2_3c4d | 0x4d3c_b2a1),
+        big_endian,
+        modified: magic == 0xa1b2_cd34,
+    }
+}
+
 fn header_error(
     e: &PcapError<&'static [u8]>,
     what: &'static str,
@@ -628,7 +667,8 @@ fn legacy_step(
 ) -> Step {
     match r {
         Ok((n, PcapBlockOwned::LegacyHeader(h))) => {
-            *link = LinkType::from_linktype(h.network.0 as u32);
+            // The upper 16 bits of the field carry FCS information, not the link type.
+            *link = LinkType::from_linktype(h.network.0 as u32 & 0xffff);
             *nanos = h.is_nanosecond_precision();
             *big_endian = h.is_bigendian();
             *modified = h.is_modified_format();

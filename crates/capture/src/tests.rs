@@ -158,6 +158,15 @@ fn reads_all_four_pcap_flavours() {
             );
             let mut r = CaptureReader::from_reader(std::io::Cursor::new(file.clone()))
                 .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                r.format(),
+                CaptureFormat::Pcap {
+                    nanos,
+                    big_endian: be
+                },
+                "known at open"
+            );
+            assert_eq!(r.link_type(), Some(LinkType::Ethernet));
             let first = r
                 .next_frame()
                 .map(|f| f.map(|f| (f.ts, f.link, f.data.to_vec(), f.orig_len)));
@@ -492,7 +501,7 @@ fn random_corruption_never_panics_or_spins() {
         x ^= x << 17;
         x
     };
-    for round in 0..600 {
+    for round in 0..5000 {
         let mut f = bases[round % bases.len()].clone();
         for _ in 0..(1 + next() % 6) {
             let i = (next() as usize) % f.len();
@@ -508,4 +517,11 @@ fn random_corruption_never_panics_or_spins() {
             assert!(calls < 100, "reader does not terminate");
         }
     }
+}
+
+#[test]
+fn reader_can_move_to_a_worker_thread() {
+    fn is_send<T: Send>() {}
+    is_send::<CaptureReader>();
+    is_send::<CaptureError>();
 }

@@ -1182,3 +1182,9 @@ fn random_and_mutated_input_never_panics() {
     );
     assert!(s.tcp_segments > 0 && s.malformed_total() > 0 && s.skipped_total() > 0);
 }
+
+#[test]
+fn decoder_can_move_to_a_worker_thread() {
+    fn is_send<T: Send>() {}
+    is_send::<Decoder>();
+}

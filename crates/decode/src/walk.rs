@@ -431,11 +431,13 @@ impl<'a> Walker<'_, 'a> {
 
     /// Continues with a datagram completed by the defragmenter.
     pub(crate) fn reassembled(&mut self, ctx: Ctx, done: Completed, payload: &'a [u8]) -> Out<'a> {
+        // Every fragment was complete (cut fragments are refused), so the datagram is too.
         let ctx = Ctx {
             tunnel: done.key.tunnel,
             vlan: done.key.vlan,
             depth: done.depth,
             reassembled: true,
+            cut: false,
             ..ctx
         };
         let (src, dst, proto, len) = (done.key.src, done.key.dst, done.key.proto, payload.len());
