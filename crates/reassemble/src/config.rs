@@ -36,6 +36,12 @@ pub struct ReassemblyConfig {
     /// are dropped instead of opening a new, "mid-stream" connection. Default 5 s.
     #[serde(deserialize_with = "de_duration")]
     pub closed_timeout: Duration,
+    /// When the peer acknowledges bytes the capture has not shown, they are declared a gap
+    /// only after this much capture time or 8 more packets of the connection, whichever
+    /// comes first, so that a capture showing an ACK before the data it acknowledges
+    /// (reordered mirror) loses nothing. Default 50 ms.
+    #[serde(deserialize_with = "de_duration")]
+    pub ack_gap_delay: Duration,
     /// Ports that mark the server side of a connection picked up mid-stream (when the SYN
     /// was not captured). Without a match, the lower port below 1024, else the port outside
     /// the ephemeral range, else the lower port is taken as the server.
@@ -52,6 +58,7 @@ impl Default for ReassemblyConfig {
             max_buffered_bytes_total: 256 << 20,
             idle_timeout: Duration::from_secs(120),
             closed_timeout: Duration::from_secs(5),
+            ack_gap_delay: Duration::from_millis(50),
             server_ports: vec![80, 443, 8000, 8008, 8080, 8443, 8888, 3000, 5000, 9000],
         }
     }

@@ -19,6 +19,18 @@ const HAS_ISN: u8 = 2;
 const FIN: u8 = 4;
 const DONE: u8 = 8;
 
+/// Packets of a connection after which a gap proven by an ACK is declared even before the
+/// delay has passed (see [`Half::ack`]).
+pub(crate) const ACK_GAP_PACKETS: u16 = 8;
+
+/// The peer acknowledged bytes up to `target` that the capture has not shown yet.
+#[derive(Debug, Clone, Copy)]
+struct AckWait {
+    target: u64,
+    since: Timestamp,
+    packets: u16,
+}
+
 /// Buffer limits, copied from the config.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -94,6 +106,8 @@ pub(crate) struct HalfExtra {
     /// Highest end offset announced by a segment that was buffered (or whose captured part
     /// was short): at close, bytes up to here that never came are a gap.
     max_end: u64,
+    /// A gap proven by the peer's ACK, waiting to see whether the data was only reordered.
+    ack_wait: Option<AckWait>,
     pub gap_bytes: u64,
     pub gaps: u64,
     pub retransmitted: u64,
@@ -401,20 +415,69 @@ impl Half {
     }
 
     /// The peer acknowledged up to `ack`: it received every byte before it, so bytes the
-    /// capture is missing there are lost to the capture, not in flight.
-    pub fn ack<S: StreamSink>(&mut self, ack: u32, o: &mut Out<'_, S>) {
+    /// capture is missing there are lost to the capture, not in flight. The gap is not
+    /// declared at once, because a reordered capture can show an ACK before the data it
+    /// acknowledges: it is remembered and declared by [`Half::poll_ack`] once the delay or the
+    /// packet count has passed without the data showing up. Returns true when this starts a
+    /// new wait (the caller queues a check for when the delay ends).
+    pub fn ack<S: StreamSink>(&mut self, ack: u32, o: &mut Out<'_, S>) -> bool {
         if !self.started() || self.done() {
-            return;
+            return false;
         }
         let mut target = self.off_of(ack);
         let cur = self.offset as i64;
         if target - cur > MAX_WINDOW {
             o.stats.drops.ack_out_of_window += 1;
-            return;
+            return false;
         }
         if self.fin() {
             target = target.min(self.fin_off as i64);
         }
+        if target <= cur {
+            return false;
+        }
+        let x = self.extra_mut();
+        match &mut x.ack_wait {
+            Some(w) => {
+                w.target = w.target.max(target as u64);
+                false
+            }
+            None => {
+                x.ack_wait = Some(AckWait {
+                    target: target as u64,
+                    since: o.ts,
+                    packets: 0,
+                });
+                true
+            }
+        }
+    }
+
+    /// Declares the gap an earlier ACK proved, if the data has still not come after `delay`
+    /// (capture time) or [`ACK_GAP_PACKETS`] packets of the connection. `packet` says whether
+    /// a packet of the connection is being processed (it counts toward the packets).
+    pub fn poll_ack<S: StreamSink>(
+        &mut self,
+        packet: bool,
+        delay: std::time::Duration,
+        o: &mut Out<'_, S>,
+    ) {
+        let (offset, fin, fin_off) = (self.offset, self.fin(), self.fin_off);
+        let Some(x) = self.extra.as_mut() else { return };
+        let Some(w) = x.ack_wait.as_mut() else { return };
+        if fin {
+            w.target = w.target.min(fin_off);
+        }
+        if offset >= w.target {
+            x.ack_wait = None;
+            return;
+        }
+        w.packets = w.packets.saturating_add(u16::from(packet));
+        if o.ts.since(w.since) < delay && w.packets < ACK_GAP_PACKETS {
+            return;
+        }
+        let target = w.target as i64;
+        x.ack_wait = None;
         while (self.offset as i64) < target {
             let before = self.offset;
             self.skip_hole(target, GapCause::Ack, o);
@@ -472,10 +535,14 @@ impl Half {
         while self.first_buffered().is_some() {
             self.skip_hole(i64::MAX, GapCause::Close, o);
         }
-        let end = if self.fin() {
-            self.fin_off
-        } else {
-            self.extra.as_ref().map_or(0, |x| x.max_end)
+        // Up to the FIN when known, else the furthest byte announced or acknowledged.
+        let fin = self.fin().then_some(self.fin_off);
+        let end = match self.extra.as_mut() {
+            Some(x) => {
+                let acked = x.ack_wait.take().map_or(0, |w| w.target);
+                fin.unwrap_or(x.max_end.max(acked))
+            }
+            None => fin.unwrap_or(0),
         };
         if end > self.offset {
             self.gap((end - self.offset) as i64, GapCause::Close, o);

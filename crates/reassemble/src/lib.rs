@@ -45,14 +45,15 @@
 //!   stream offsets, so wrap-around at 2^32 is transparent. Segments (and ACKs, FINs) more than
 //!   2^30 bytes ahead are not believed and are counted as dropped.
 //! - **Gaps.** A hole that will not fill becomes `Gap { len }` and delivery goes on with the
-//!   data after it. A hole is given up when the peer acknowledges bytes beyond it (the receiver
-//!   got them, the capture did not), when an out-of-order limit would be exceeded (per
-//!   direction bytes and segments, total bytes), and when the connection closes (FIN both ways,
-//!   RST, timeout, eviction, end of capture) — then bytes announced up to the FIN or the
-//!   furthest segment seen but never captured are a gap too. A segment cut by the snap length
-//!   delivers its captured bytes and a gap for the rest. Caveat: a capture that shows an ACK
-//!   before the data it acknowledges (two taps merged out of order) turns that data into a gap
-//!   followed by a "retransmission".
+//!   data after it. A hole is given up when the peer acknowledged bytes beyond it (the receiver
+//!   got them, the capture did not) and they still have not shown up `ack_gap_delay` (50 ms of
+//!   capture time) or 8 packets of the connection later — the wait keeps a capture that shows
+//!   an ACK before the data it acknowledges (reordered mirror) from losing that data; when an
+//!   out-of-order limit would be exceeded (per direction bytes and segments, total bytes); and
+//!   when the connection closes (FIN both ways, RST, timeout, eviction, end of capture) — then
+//!   bytes announced (up to the FIN, the furthest segment or the highest ACK) but never
+//!   captured are a gap too. A segment cut by the snap length delivers its captured bytes and
+//!   a gap for the rest (at once when in order, else when the hole before it resolves).
 //! - **Close.** FIN seen in both directions closes with `Fin` (holes before a FIN become gaps);
 //!   RST closes at once with `Rst` after flushing. Data beyond a FIN is dropped and counted.
 //!   A closed connection lingers for `closed_timeout` so that late retransmissions are dropped

@@ -11,7 +11,12 @@ use crate::StreamSink;
 use periscope_model::{
     CloseReason, Direction, Endpoint, FlowId, FlowStats, Segment, StreamEvent, Timestamp,
 };
+use std::collections::VecDeque;
 use std::time::Duration;
+
+/// Bound of the ACK-gap check queue. When full, waits are still resolved by the connection's
+/// own packets and at close, just not by `advance`.
+const ACK_QUEUE_MAX: usize = 1 << 16;
 
 /// Payload lengths above this are not believed (a decoder bug or garbage): only the captured
 /// bytes are used. IPv4/IPv6 cannot carry more than 64 KiB without jumbograms; GRO'd captures
@@ -36,6 +41,9 @@ pub struct Reassembler {
     next_id: u64,
     latest: Timestamp,
     next_sweep: Timestamp,
+    /// Connections waiting to see whether data an ACK proved was only reordered:
+    /// (slot, flow id, since), oldest first. Stale entries (flow gone) are skipped.
+    ack_queue: VecDeque<(u32, u64, Timestamp)>,
 }
 
 impl Default for Reassembler {
@@ -63,6 +71,7 @@ impl Reassembler {
             next_id: 1,
             latest: Timestamp(0),
             next_sweep: Timestamp(0),
+            ack_queue: VecDeque::new(),
         }
     }
 
@@ -246,9 +255,10 @@ impl Reassembler {
             lim: self.lim,
         };
         // What this side acknowledges tells what the peer's direction really sent.
-        if flags.ack() {
-            peer.ack(seg.ack, &mut o);
+        if flags.ack() && peer.ack(seg.ack, &mut o) && self.ack_queue.len() < ACK_QUEUE_MAX {
+            self.ack_queue.push_back((i, f.id, seg.ts));
         }
+        peer.poll_ack(true, self.cfg.ack_gap_delay, &mut o);
         o.dir = dir;
         me.start_at(data_seq);
         if announced > 0 {
@@ -257,6 +267,7 @@ impl Reassembler {
         if flags.fin() {
             me.fin_at(data_seq.wrapping_add(announced as u32), &mut o);
         }
+        me.poll_ack(true, self.cfg.ack_gap_delay, &mut o);
         if me.fin() && peer.fin() {
             self.close(i, CloseReason::Fin, seg.ts, true, sink);
         }
@@ -325,6 +336,36 @@ impl Reassembler {
     /// `closed_timeout`, both measured against `now` (capture time). O(1) when nothing expires.
     pub fn advance(&mut self, now: Timestamp, sink: &mut impl StreamSink) {
         self.next_sweep = now.plus(SWEEP_EVERY);
+        let delay = self.cfg.ack_gap_delay;
+        while let Some(&(i, id, since)) = self.ack_queue.front() {
+            if now.since(since) < delay {
+                break;
+            }
+            self.ack_queue.pop_front();
+            let Some(f) = self.table.get_mut(i) else {
+                continue;
+            };
+            if f.id != id || f.closed() {
+                continue;
+            }
+            for (n, h) in f.half.iter_mut().enumerate() {
+                let dir = if n == 0 {
+                    Direction::ToServer
+                } else {
+                    Direction::ToClient
+                };
+                let mut o = Out {
+                    sink: &mut *sink,
+                    id: FlowId(id),
+                    dir,
+                    ts: now,
+                    stats: &mut self.stats,
+                    total: &mut self.buffered_total,
+                    lim: self.lim,
+                };
+                h.poll_ack(false, delay, &mut o);
+            }
+        }
         while let Some(t) = self.table.tail(ListId::Closed) {
             match self.table.get(t) {
                 Some(f) if now.since(f.last_seen) >= self.cfg.closed_timeout => {
