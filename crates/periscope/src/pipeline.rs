@@ -1,0 +1,205 @@
+//! One pipeline for every input: frames → segments → stream events → exchanges → events.
+//!
+//! `periscope analyze` feeds it frames from files; the sensor daemon will feed it frames from
+//! live sources and the eBPF agent stream events directly (skipping decode and reassembly).
+//! Timeouts run on capture time: the pipeline's clock is the newest frame timestamp it saw.
+
+use crate::coverage::CoverageTable;
+use periscope_decode::{DecodeConfig, Decoded, Decoder};
+use periscope_http::{HttpConfig, HttpOutput, HttpTracker};
+use periscope_model::{Event, Exchange, FlowId, Frame, Segment, StreamEvent, Timestamp};
+use periscope_reassemble::{ReassemblyConfig, Reassembler};
+use std::time::Duration;
+
+/// How often (in capture time) idle flows and unanswered requests are checked.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Settings of every stage.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineConfig {
+    /// Packet decoding: tunnel ports, defragmentation caps.
+    pub decode: DecodeConfig,
+    /// TCP reassembly: flow table and buffer caps, timeouts.
+    pub reassembly: ReassemblyConfig,
+    /// HTTP parsing: body caps, decompression limits, response timeout.
+    pub http: HttpConfig,
+}
+
+/// Consumer of exchanges (analysers). The pipeline calls it for every exchange, in the order
+/// they complete, and once at the end.
+pub trait ExchangeConsumer {
+    /// Sees one exchange; may add events of its own to `out` (emitted right after the exchange).
+    fn on_exchange(&mut self, ex: &Exchange, out: &mut Vec<Event>);
+    /// End of input: adds what was held back.
+    fn finish(&mut self, _out: &mut Vec<Event>) {}
+}
+
+/// Frames in, events out.
+pub struct Pipeline<E: FnMut(Event)> {
+    decoder: Decoder,
+    reassembler: Reassembler,
+    after: AfterReassembly<E>,
+    clock: Timestamp,
+    last_tick: Timestamp,
+}
+
+/// The stages after reassembly, kept apart so that reassembly's sink can borrow them while
+/// the reassembler itself is borrowed.
+struct AfterReassembly<E: FnMut(Event)> {
+    http: HttpTracker,
+    coverage: CoverageTable,
+    consumers: Vec<Box<dyn ExchangeConsumer>>,
+    emit: E,
+    exchanges: u64,
+    /// Events the consumers produced for the exchange being routed (reused buffer).
+    pending: Vec<Event>,
+}
+
+impl<E: FnMut(Event)> AfterReassembly<E> {
+    fn on_stream_event(&mut self, flow: FlowId, ev: StreamEvent<'_>) {
+        let Self { http, coverage, consumers, emit, exchanges, pending } = self;
+        http.on_event(flow, ev, &mut |out| route(out, coverage, consumers, emit, exchanges, pending));
+    }
+
+    fn advance(&mut self, now: Timestamp) {
+        let Self { http, coverage, consumers, emit, exchanges, pending } = self;
+        http.advance(now, &mut |out| route(out, coverage, consumers, emit, exchanges, pending));
+    }
+
+    fn finish(&mut self) {
+        let Self { http, coverage, consumers, emit, exchanges, pending } = self;
+        http.finish(&mut |out| route(out, coverage, consumers, emit, exchanges, pending));
+        for consumer in consumers.iter_mut() {
+            consumer.finish(pending);
+        }
+        pending.drain(..).for_each(&mut *emit);
+        for event in coverage.drain_events() {
+            emit(event);
+        }
+    }
+}
+
+/// Sends one HTTP-layer output where it belongs: exchanges to coverage, the analysers and the
+/// output; connection summaries to coverage only.
+fn route<E: FnMut(Event)>(
+    out: HttpOutput,
+    coverage: &mut CoverageTable,
+    consumers: &mut [Box<dyn ExchangeConsumer>],
+    emit: &mut E,
+    exchanges: &mut u64,
+    pending: &mut Vec<Event>,
+) {
+    match out {
+        HttpOutput::Exchange(ex) => {
+            *exchanges += 1;
+            coverage.on_exchange(&ex);
+            for consumer in consumers.iter_mut() {
+                consumer.on_exchange(&ex, pending);
+            }
+            emit(Event::Exchange(ex));
+            pending.drain(..).for_each(&mut *emit);
+        }
+        HttpOutput::Connection(summary) => coverage.on_connection(&summary),
+    }
+}
+
+impl<E: FnMut(Event)> Pipeline<E> {
+    /// Builds a pipeline that hands every event to `emit`. Fails when a stage's settings are
+    /// invalid (the error names the setting).
+    pub fn new(config: PipelineConfig, emit: E) -> anyhow::Result<Self> {
+        config.reassembly.validate()?;
+        Ok(Pipeline {
+            decoder: Decoder::new(config.decode)?,
+            reassembler: Reassembler::new(config.reassembly),
+            after: AfterReassembly {
+                http: HttpTracker::build(config.http)?,
+                coverage: CoverageTable::default(),
+                consumers: Vec::new(),
+                emit,
+                exchanges: 0,
+                pending: Vec::new(),
+            },
+            clock: Timestamp(0),
+            last_tick: Timestamp(0),
+        })
+    }
+
+    /// Adds an analyser that sees every exchange.
+    pub fn add_consumer(&mut self, consumer: Box<dyn ExchangeConsumer>) {
+        self.after.consumers.push(consumer);
+    }
+
+    /// Feeds one captured frame.
+    pub fn feed_frame(&mut self, frame: &Frame<'_>) {
+        self.tick(frame.ts);
+        if let Decoded::Tcp(segment) = self.decoder.decode(frame) {
+            let after = &mut self.after;
+            self.reassembler
+                .process(&segment, &mut |flow: FlowId, ev: StreamEvent<'_>| after.on_stream_event(flow, ev));
+        }
+    }
+
+    /// Feeds one TCP segment from a source that decodes itself (tests, benchmarks).
+    pub fn feed_segment(&mut self, segment: &Segment<'_>) {
+        self.tick(segment.ts);
+        let after = &mut self.after;
+        self.reassembler
+            .process(segment, &mut |flow: FlowId, ev: StreamEvent<'_>| after.on_stream_event(flow, ev));
+    }
+
+    /// Feeds one stream event from a source that reassembles itself (the eBPF agent).
+    pub fn feed_stream_event(&mut self, flow: FlowId, ev: StreamEvent<'_>) {
+        if let StreamEvent::Data { ts, .. } | StreamEvent::Open { ts, .. } = ev {
+            self.clock = self.clock.max(ts);
+        }
+        self.after.on_stream_event(flow, ev);
+    }
+
+    /// Moves the capture clock forward and runs timeouts when a tick has passed. Captures are
+    /// not always sorted, so the clock never goes back.
+    fn tick(&mut self, ts: Timestamp) {
+        if ts <= self.clock {
+            return;
+        }
+        self.clock = ts;
+        if self.clock.since(self.last_tick) < TICK {
+            return;
+        }
+        self.last_tick = self.clock;
+        self.decoder.expire_fragments(self.clock);
+        let after = &mut self.after;
+        self.reassembler
+            .advance(self.clock, &mut |flow: FlowId, ev: StreamEvent<'_>| after.on_stream_event(flow, ev));
+        self.after.advance(self.clock);
+    }
+
+    /// End of input: closes every flow, emits what is pending and the coverage events.
+    pub fn finish(&mut self) {
+        let after = &mut self.after;
+        self.reassembler
+            .finish(&mut |flow: FlowId, ev: StreamEvent<'_>| after.on_stream_event(flow, ev));
+        self.after.finish();
+    }
+
+    /// Counters of every stage, for the summary and metrics.
+    pub fn stats(&self) -> PipelineStats<'_> {
+        PipelineStats {
+            decode: self.decoder.stats(),
+            reassembly: self.reassembler.stats(),
+            http: self.after.http.stats(),
+            exchanges: self.after.exchanges,
+        }
+    }
+}
+
+/// Borrowed view of every stage's counters.
+pub struct PipelineStats<'a> {
+    /// Decoder counters.
+    pub decode: &'a periscope_decode::DecodeStats,
+    /// Reassembler counters.
+    pub reassembly: &'a periscope_reassemble::ReassemblyStats,
+    /// HTTP counters.
+    pub http: &'a periscope_http::HttpStats,
+    /// Exchanges emitted.
+    pub exchanges: u64,
+}
