@@ -124,29 +124,46 @@ impl Decoder {
             cfg,
             stats,
             root: frame.data,
+            segment: None,
+            fragment: None,
         };
         let decoded = match walker.link(ctx, frame.link, frame.data) {
-            Out::Done(d) => d,
-            Out::Frag(f) => match defrag.insert(f, &cfg.defrag, &mut walker.stats.fragments) {
-                Insert::Held => Decoded::Held,
-                Insert::Skipped(r) => Decoded::Skipped(r),
-                Insert::Malformed(e) => Decoded::Malformed(e),
-                Insert::Complete(done) => {
-                    let defrag: &'a Defrag = defrag;
-                    let payload = defrag.completed();
-                    let mut walker = Walker {
-                        cfg,
-                        stats: walker.stats,
-                        root: payload,
-                    };
-                    let out = match walker.reassembled(ctx, done, payload) {
-                        Out::Done(d) => d,
-                        Out::Frag(_) => Decoded::Skipped(SkipReason::NestedFragment),
-                    };
-                    count(walker.stats, &out);
-                    return out;
+            Out::Tcp => walker
+                .segment
+                .map_or(Decoded::Skipped(SkipReason::NotIp), Decoded::Tcp),
+            Out::Skip(r) => Decoded::Skipped(r),
+            Out::Bad(e) => Decoded::Malformed(e),
+            Out::Frag => {
+                let Some(f) = walker.fragment else {
+                    return Decoded::Skipped(SkipReason::FragmentDropped);
+                };
+                match defrag.insert(f, &cfg.defrag, &mut walker.stats.fragments) {
+                    Insert::Held => Decoded::Held,
+                    Insert::Skipped(r) => Decoded::Skipped(r),
+                    Insert::Malformed(e) => Decoded::Malformed(e),
+                    Insert::Complete(done) => {
+                        let defrag: &'a Defrag = defrag;
+                        let payload = defrag.completed();
+                        let mut walker = Walker {
+                            cfg,
+                            stats: walker.stats,
+                            root: payload,
+                            segment: None,
+                            fragment: None,
+                        };
+                        let out = match walker.reassembled(ctx, done, payload) {
+                            Out::Tcp => walker
+                                .segment
+                                .map_or(Decoded::Skipped(SkipReason::NotIp), Decoded::Tcp),
+                            Out::Skip(r) => Decoded::Skipped(r),
+                            Out::Bad(e) => Decoded::Malformed(e),
+                            Out::Frag => Decoded::Skipped(SkipReason::NestedFragment),
+                        };
+                        count(walker.stats, &out);
+                        return out;
+                    }
                 }
-            },
+            }
         };
         count(walker.stats, &decoded);
         decoded

@@ -14,7 +14,6 @@ use crate::gre::Gre;
 use crate::link::{self, Family};
 use crate::stats::DecodeStats;
 use crate::vxlan::Vxlan;
-use crate::Decoded;
 use etherparse::{
     Ethernet2HeaderSlice, IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6FragmentHeaderSlice,
     Ipv6HeaderSlice, Ipv6RawExtHeaderSlice, SingleVlanHeaderSlice, TcpHeaderSlice, UdpHeaderSlice,
@@ -56,21 +55,28 @@ pub(crate) struct Ctx {
     pub reassembled: bool,
 }
 
-pub(crate) enum Out<'a> {
-    Done(Decoded<'a>),
-    Frag(Fragment<'a>),
+/// What a layer handler found. Kept register-sized so that the layers do not copy a 120-byte
+/// value on every return: the segment or fragment itself is stored in the walker.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Out {
+    /// A TCP segment is in [`Walker::segment`].
+    Tcp,
+    /// A fragment is in [`Walker::fragment`].
+    Frag,
+    Skip(SkipReason),
+    Bad(DecodeError),
 }
 
-fn malformed<'a>(kind: MalformedKind, layer: Layer, offset: usize) -> Out<'a> {
-    Out::Done(Decoded::Malformed(DecodeError {
+fn malformed(kind: MalformedKind, layer: Layer, offset: usize) -> Out {
+    Out::Bad(DecodeError {
         kind,
         layer,
         offset,
-    }))
+    })
 }
 
-fn skip<'a>(r: SkipReason) -> Out<'a> {
-    Out::Done(Decoded::Skipped(r))
+fn skip(r: SkipReason) -> Out {
+    Out::Skip(r)
 }
 
 pub(crate) struct Walker<'c, 'a> {
@@ -78,6 +84,10 @@ pub(crate) struct Walker<'c, 'a> {
     pub stats: &'c mut DecodeStats,
     /// The buffer being decoded, for error offsets.
     pub root: &'a [u8],
+    /// Set when the walk returns [`Out::Tcp`].
+    pub segment: Option<Segment<'a>>,
+    /// Set when the walk returns [`Out::Frag`].
+    pub fragment: Option<Fragment<'a>>,
 }
 
 impl<'a> Walker<'_, 'a> {
@@ -86,14 +96,14 @@ impl<'a> Walker<'_, 'a> {
         (s.as_ptr() as usize).saturating_sub(self.root.as_ptr() as usize)
     }
 
-    fn fail(&self, e: DecodeError, s: &[u8]) -> Out<'a> {
-        Out::Done(Decoded::Malformed(DecodeError {
+    fn fail(&self, e: DecodeError, s: &[u8]) -> Out {
+        Out::Bad(DecodeError {
             offset: e.offset + self.at(s),
             ..e
-        }))
+        })
     }
 
-    pub(crate) fn link(&mut self, ctx: Ctx, link: LinkType, b: &'a [u8]) -> Out<'a> {
+    pub(crate) fn link(&mut self, ctx: Ctx, link: LinkType, b: &'a [u8]) -> Out {
         match link {
             LinkType::Ethernet => self.ethernet(ctx, b),
             LinkType::Raw => self.ip_by_version(ctx, b),
@@ -132,14 +142,14 @@ impl<'a> Walker<'_, 'a> {
         }
     }
 
-    fn ppp(&mut self, ctx: Ctx, b: &'a [u8]) -> Out<'a> {
+    fn ppp(&mut self, ctx: Ctx, b: &'a [u8]) -> Out {
         match link::ppp(b) {
             Ok((proto, rest)) => self.ppp_protocol(ctx, proto, rest),
             Err(e) => self.fail(e, b),
         }
     }
 
-    fn ppp_protocol(&mut self, ctx: Ctx, proto: u16, rest: &'a [u8]) -> Out<'a> {
+    fn ppp_protocol(&mut self, ctx: Ctx, proto: u16, rest: &'a [u8]) -> Out {
         match proto {
             link::PPP_IPV4 => self.ipv4(ctx, rest),
             link::PPP_IPV6 => self.ipv6(ctx, rest),
@@ -148,7 +158,7 @@ impl<'a> Walker<'_, 'a> {
         }
     }
 
-    fn ip_by_version(&mut self, ctx: Ctx, b: &'a [u8]) -> Out<'a> {
+    fn ip_by_version(&mut self, ctx: Ctx, b: &'a [u8]) -> Out {
         match b.first().map(|v| v >> 4) {
             Some(4) => self.ipv4(ctx, b),
             Some(6) => self.ipv6(ctx, b),
@@ -157,7 +167,7 @@ impl<'a> Walker<'_, 'a> {
         }
     }
 
-    fn ethernet(&mut self, ctx: Ctx, b: &'a [u8]) -> Out<'a> {
+    fn ethernet(&mut self, ctx: Ctx, b: &'a [u8]) -> Out {
         match Ethernet2HeaderSlice::from_slice(b) {
             Ok(h) => self.ethertype(
                 ctx,
@@ -168,7 +178,7 @@ impl<'a> Walker<'_, 'a> {
         }
     }
 
-    fn ethertype(&mut self, mut ctx: Ctx, mut et: u16, mut b: &'a [u8]) -> Out<'a> {
+    fn ethertype(&mut self, mut ctx: Ctx, mut et: u16, mut b: &'a [u8]) -> Out {
         let mut tags = 0;
         loop {
             match et {
@@ -206,7 +216,7 @@ impl<'a> Walker<'_, 'a> {
         }
     }
 
-    fn mpls(&mut self, ctx: Ctx, b: &'a [u8]) -> Out<'a> {
+    fn mpls(&mut self, ctx: Ctx, b: &'a [u8]) -> Out {
         self.stats.mpls += 1;
         let rest = match link::mpls(b) {
             Ok(rest) => rest,
@@ -232,7 +242,7 @@ impl<'a> Walker<'_, 'a> {
         Some(announced_end.min(b.len()))
     }
 
-    fn ipv4(&mut self, ctx: Ctx, b: &'a [u8]) -> Out<'a> {
+    fn ipv4(&mut self, ctx: Ctx, b: &'a [u8]) -> Out {
         let h = match Ipv4HeaderSlice::from_slice(b) {
             Ok(h) => h,
             Err(etherparse::err::ipv4::HeaderSliceError::Len(_)) => {
@@ -300,14 +310,14 @@ impl<'a> Walker<'_, 'a> {
         data: &'a [u8],
         announced: usize,
         v6: bool,
-    ) -> Out<'a> {
+    ) -> Out {
         if !self.cfg.defrag.enabled {
             return skip(SkipReason::DefragDisabled);
         }
         if ctx.reassembled {
             return skip(SkipReason::NestedFragment);
         }
-        Out::Frag(Fragment {
+        self.fragment = Some(Fragment {
             key,
             offset,
             more,
@@ -316,10 +326,11 @@ impl<'a> Walker<'_, 'a> {
             v6,
             depth: ctx.depth,
             ts: ctx.ts,
-        })
+        });
+        Out::Frag
     }
 
-    fn ipv6(&mut self, ctx: Ctx, b: &'a [u8]) -> Out<'a> {
+    fn ipv6(&mut self, ctx: Ctx, b: &'a [u8]) -> Out {
         let h = match Ipv6HeaderSlice::from_slice(b) {
             Ok(h) => h,
             Err(etherparse::err::ipv6::HeaderSliceError::Len(_)) => {
@@ -351,7 +362,7 @@ impl<'a> Walker<'_, 'a> {
         mut nh: u8,
         mut b: &'a [u8],
         mut announced: usize,
-    ) -> Out<'a> {
+    ) -> Out {
         for _ in 0..MAX_IPV6_EXT {
             let len = match nh {
                 // Hop-by-hop, routing, destination options: (len + 1) * 8 bytes.
@@ -418,7 +429,7 @@ impl<'a> Walker<'_, 'a> {
         malformed(MalformedKind::TooManyHeaders, Layer::Ipv6Ext, self.at(b))
     }
 
-    fn ext_error(&self, b: &[u8], announced: usize) -> Out<'a> {
+    fn ext_error(&self, b: &[u8], announced: usize) -> Out {
         // Running out of captured bytes inside an extension header is truncation when the
         // header was cut; otherwise its length field points past the packet.
         let kind = if b.len() < announced {
@@ -430,7 +441,7 @@ impl<'a> Walker<'_, 'a> {
     }
 
     /// Continues with a datagram completed by the defragmenter.
-    pub(crate) fn reassembled(&mut self, ctx: Ctx, done: Completed, payload: &'a [u8]) -> Out<'a> {
+    pub(crate) fn reassembled(&mut self, ctx: Ctx, done: Completed, payload: &'a [u8]) -> Out {
         // Every fragment was complete (cut fragments are refused), so the datagram is too.
         let ctx = Ctx {
             tunnel: done.key.tunnel,
@@ -458,7 +469,7 @@ impl<'a> Walker<'_, 'a> {
         proto: u8,
         b: &'a [u8],
         announced: usize,
-    ) -> Out<'a> {
+    ) -> Out {
         match proto {
             6 => self.tcp(ctx, src, dst, b, announced),
             17 => self.udp(ctx, b, announced),
@@ -482,7 +493,7 @@ impl<'a> Walker<'_, 'a> {
     }
 
     /// Records one tunnel layer and enforces the nesting cap.
-    fn enter(&mut self, mut ctx: Ctx, kind: TunnelKind, id: u32, b: &[u8]) -> Result<Ctx, Out<'a>> {
+    fn enter(&mut self, mut ctx: Ctx, kind: TunnelKind, id: u32, b: &[u8]) -> Result<Ctx, Out> {
         if !self.cfg.decode_tunnels {
             return Err(skip(SkipReason::TunnelsDisabled));
         }
@@ -497,14 +508,7 @@ impl<'a> Walker<'_, 'a> {
         Ok(ctx)
     }
 
-    fn tcp(
-        &mut self,
-        ctx: Ctx,
-        src: IpAddr,
-        dst: IpAddr,
-        b: &'a [u8],
-        announced: usize,
-    ) -> Out<'a> {
+    fn tcp(&mut self, ctx: Ctx, src: IpAddr, dst: IpAddr, b: &'a [u8], announced: usize) -> Out {
         let h = match TcpHeaderSlice::from_slice(b) {
             Ok(h) => h,
             Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => {
@@ -524,7 +528,7 @@ impl<'a> Walker<'_, 'a> {
             self.stats.tcp_segments_cut += 1;
         }
         let flags = u8_at(h.slice(), 13);
-        Out::Done(Decoded::Tcp(Segment {
+        self.segment = Some(Segment {
             ts: ctx.ts,
             src: Endpoint::new(src, h.source_port()),
             dst: Endpoint::new(dst, h.destination_port()),
@@ -536,10 +540,11 @@ impl<'a> Walker<'_, 'a> {
             window: h.window_size(),
             payload,
             payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
-        }))
+        });
+        Out::Tcp
     }
 
-    fn udp(&mut self, ctx: Ctx, b: &'a [u8], announced: usize) -> Out<'a> {
+    fn udp(&mut self, ctx: Ctx, b: &'a [u8], announced: usize) -> Out {
         let Ok(h) = UdpHeaderSlice::from_slice(b) else {
             return malformed(MalformedKind::Truncated, Layer::Udp, self.at(b));
         };
@@ -593,7 +598,7 @@ impl<'a> Walker<'_, 'a> {
         }
     }
 
-    fn gre(&mut self, ctx: Ctx, b: &'a [u8]) -> Out<'a> {
+    fn gre(&mut self, ctx: Ctx, b: &'a [u8]) -> Out {
         if !self.cfg.decode_tunnels {
             return skip(SkipReason::TunnelsDisabled);
         }
