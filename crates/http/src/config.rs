@@ -91,3 +91,21 @@ mod humantime_secs {
         Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deserializes_partial_config_with_defaults() {
+        let c: HttpConfig = serde_json::from_str(r#"{"body_cap": 4096, "response_timeout": 2.5}"#)
+            .unwrap_or_default();
+        assert_eq!(c.body_cap, 4096);
+        assert_eq!(c.response_timeout, Duration::from_millis(2500));
+        assert_eq!(c.max_headers, HttpConfig::default().max_headers);
+        let bad: Result<HttpConfig, _> = serde_json::from_str(r#"{"body_cup": 1}"#);
+        assert!(bad.is_err(), "unknown fields are rejected");
+        let neg: Result<HttpConfig, _> = serde_json::from_str(r#"{"response_timeout": -1}"#);
+        assert!(neg.is_err());
+    }
+}

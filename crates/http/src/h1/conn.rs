@@ -3,18 +3,25 @@
 //! keeping its counts right across gaps, timeouts and mid-stream pick-ups.
 //!
 //! Pairing rule: responses answer requests in order. Whenever loss makes that order
-//! uncertain, the response is emitted alone (`NoRequest`) and the request alone
-//! (`NoResponse`), both flagged `Gap`, rather than paired with the wrong partner:
-//! - a request-direction gap that may have swallowed whole requests opens an *ambiguous
-//!   window* unless, by the next request, the server has answered something that could not be
-//!   paired and nothing is outstanding (the usual non-pipelined case); requests read inside the
-//!   window are never paired;
-//! - after a response-direction gap of the same kind, the next response is paired only when a
-//!   single request is outstanding;
+//! uncertain, requests and responses are emitted alone (`NoResponse` / `NoRequest`, flagged
+//! `Gap`) rather than paired with the wrong partner:
+//! - the response direction carries only responses, so a gap between messages (or inside a
+//!   head, or past a known body end) took at least the start of one: the oldest waiting
+//!   request will not get its answer. Any other waiting requests are then not paired, and
+//!   the responses still owed to them (at most one each, `owed_max`) are emitted alone; when
+//!   none can be owed any more, order is certain again;
+//! - a request-direction gap hides an unknown number of requests whose answers come after
+//!   those of the requests already waiting. The next request pairs normally only when the
+//!   client evidently waits for each answer (no pipelining seen, nothing waiting, the server
+//!   idle and at least as many unexplained answers as requests surely lost); otherwise pairing
+//!   stays suspended until that holds again. A pipelining client therefore loses pairings for
+//!   the rest of the connection after request loss;
 //! - a request emitted early (timeout, pipelining cap) leaves a *debt*: the next response is
 //!   taken as its late answer (`LateResponse`), not as the answer to a later request.
+//!
+//! `tests/conversations.rs::gaps_never_cause_wrong_pairs` checks this on random loss.
 
-use super::half::{ErrorKind, Half, InMsg, Step};
+use super::half::{ErrorKind, Half, InMsg, Loss, Step};
 use super::parser::{self, push_flag, Framing, Head, StartKind};
 use crate::classify::{self, Protocol, Sniff};
 use crate::config::HttpConfig;
@@ -105,6 +112,10 @@ pub(crate) struct Conn {
     mode: Mode,
     pub protocol: Option<Protocol>,
     sniff: Vec<u8>,
+    /// Time of the first sniffed byte.
+    sniff_ts: Timestamp,
+    /// Server bytes that arrived while `sniff` was undecided.
+    sniff_server: Vec<u8>,
     first_bytes: [Vec<u8>; 2],
     /// The direction whose bytes came first (for `Protocol::Other`).
     first_dir: Option<Direction>,
@@ -118,13 +129,23 @@ pub(crate) struct Conn {
     late_debt: u64,
     /// A request-direction gap may have lost whole requests; decided at the next request.
     req_gap_pending: bool,
-    /// Responses whose head was read since the last such gap.
-    responses_since_req_gap: u64,
-    /// Requests read while pairing is uncertain are not paired.
-    ambiguous_window: bool,
-    /// A response-direction gap may have lost whole responses: entries below this sequence
-    /// number were outstanding at the time.
-    resp_gap_before: Option<u64>,
+    /// Request-direction losses since the last request head that surely took the start of a
+    /// request with them: at least this many requests are owed an answer.
+    req_lost_min: u64,
+    /// Pairing by order is suspended: loss made it unknown how many of the coming responses
+    /// answer requests that will not be paired.
+    uncertain: bool,
+    /// While `uncertain`: the most responses that may still answer unpaired requests (`None`:
+    /// no bound is known). When it reaches zero, order is certain again.
+    owed_max: Option<u64>,
+    /// Two requests were seen waiting at once: the client pipelines, so timing says nothing
+    /// about which response answers which request.
+    pipelined: bool,
+    /// Final responses read since the last request head.
+    responses_since_req_head: u64,
+    /// Responses that answered no known request (their request was lost or skipped), since
+    /// the last request head.
+    orphans_since_req_head: u64,
     pub upgraded: bool,
     pub counts: ConnCounts,
 }
@@ -147,6 +168,8 @@ impl Conn {
             },
             protocol: None,
             sniff: Vec::new(),
+            sniff_server: Vec::new(),
+            sniff_ts: Timestamp::default(),
             first_bytes: [Vec::new(), Vec::new()],
             first_dir: None,
             seen: [0, 0],
@@ -157,9 +180,12 @@ impl Conn {
             stray_interim: Vec::new(),
             late_debt: 0,
             req_gap_pending: false,
-            responses_since_req_gap: 0,
-            ambiguous_window: false,
-            resp_gap_before: None,
+            req_lost_min: 0,
+            uncertain: false,
+            owed_max: None,
+            pipelined: false,
+            responses_since_req_head: 0,
+            orphans_since_req_head: 0,
             upgraded: false,
             counts: ConnCounts::default(),
         }
@@ -196,6 +222,9 @@ impl Conn {
             Mode::Opaque => return,
             Mode::Sniffing => {
                 if dir == Direction::ToServer {
+                    if self.sniff.is_empty() {
+                        self.sniff_ts = ts;
+                    }
                     let room = classify::SNIFF_CAP.saturating_sub(self.sniff.len());
                     self.sniff
                         .extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or_default());
@@ -208,30 +237,40 @@ impl Conn {
                             self.protocol = Some(p);
                             self.mode = Mode::Opaque;
                             self.sniff = Vec::new();
+                            self.sniff_server = Vec::new();
                             return;
                         }
                         Sniff::Http => {
                             self.mode = Mode::Http;
                             let buf = std::mem::take(&mut self.sniff);
                             let rest = bytes.get(room.min(bytes.len())..).unwrap_or_default();
-                            self.feed(dir, &buf, ts, ctx);
+                            // The head began when its first byte arrived, not now.
+                            self.feed(dir, &buf, self.sniff_ts, ctx);
                             self.feed(dir, rest, ts, ctx);
+                            let server = std::mem::take(&mut self.sniff_server);
+                            self.feed(Direction::ToClient, &server, ts, ctx);
                             return;
                         }
                     }
                 }
-                // The server spoke first (or its bytes overtook the client's).
+                if !self.sniff.is_empty() {
+                    // The server answered before the client's first bytes were decided: keep
+                    // its bytes until they are.
+                    let room = classify::SNIFF_CAP.saturating_sub(self.sniff_server.len());
+                    self.sniff_server
+                        .extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or_default());
+                    return;
+                }
+                // The server spoke first.
                 let http_like = bytes.starts_with(b"HTTP/") || b"HTTP/".starts_with(bytes);
-                if self.sniff.is_empty() && !http_like {
+                if !http_like {
                     self.protocol = Some(Protocol::Other {
                         first_bytes: classify::hex_prefix(bytes),
                     });
                     self.mode = Mode::Opaque;
                     return;
                 }
-                if self.sniff.is_empty() {
-                    self.mode = Mode::Http;
-                }
+                self.mode = Mode::Http;
             }
             Mode::Http => {
                 if first_in_dir
@@ -273,8 +312,12 @@ impl Conn {
                         ErrorKind::HeaderTooLarge => e.header_too_large += 1,
                         ErrorKind::InvalidChunk => e.invalid_chunk += 1,
                     }
-                    // Whatever that message was, it is lost; pairing must not assume otherwise.
-                    self.note_lost(dir);
+                    // A message that began like one but could not be read is lost; pairing
+                    // must not assume otherwise. Junk that is no message start is skipped,
+                    // except from the client, where the server may still answer it (400).
+                    if kind != ErrorKind::BadStartLine || self.is_req_dir(dir) {
+                        self.note_lost(dir, Loss::AtLeastOne, ctx);
+                    }
                 }
             }
         }
@@ -305,13 +348,61 @@ impl Conn {
         }
     }
 
-    fn note_lost(&mut self, dir: Direction) {
+    /// Bytes beyond the message in progress were lost (gap, or a head that could not be read)
+    /// in `dir`. The response direction carries nothing but responses: with
+    /// [`Loss::AtLeastOne`] the oldest request still waiting cannot get its answer any more.
+    /// How many more were lost is unknown, so the other waiting requests are not paired and
+    /// the responses still owed to them are orphaned (`owed_max` bounds how many).
+    fn note_lost(&mut self, dir: Direction, loss: Loss, ctx: &mut Ctx<'_>) {
         if self.is_req_dir(dir) {
             self.req_gap_pending = true;
-            self.responses_since_req_gap = 0;
-        } else {
-            self.resp_gap_before = Some(self.next_seq);
+            // Requests surely lost. Bytes lost while resynchronising are counted as one too:
+            // over-counting only costs pairings, under-counting could pair an answer with the
+            // wrong request. Inside a chunked body nothing is assumed.
+            if matches!(loss, Loss::AtLeastOne | Loss::DuringResync) {
+                self.req_lost_min += 1;
+            }
+            return;
         }
+        if loss != Loss::AtLeastOne {
+            // Maybe nothing was lost: every waiting request may still be answered.
+        } else if self.late_debt > 0 {
+            // The lost response may be the late answer that was expected.
+            self.late_debt -= 1;
+        } else if self.uncertain {
+            self.owed_max = self.owed_max.map(|m| m.saturating_sub(1));
+        } else if let Some(e) = self
+            .queue
+            .iter_mut()
+            .find(|e| !e.resp_started && !e.resp_lost)
+        {
+            e.resp_lost = true;
+            e.ambiguous = true;
+            ctx.stats.ambiguous_after_gap += 1;
+        }
+        // More responses may have been lost with it: the requests still waiting can no longer
+        // be paired by order. At most one response per such request is still to come.
+        let mut remaining = 0;
+        for e in self
+            .queue
+            .iter_mut()
+            .filter(|e| !e.resp_started && !e.resp_lost)
+        {
+            e.resp_lost = true;
+            e.ambiguous = true;
+            remaining += 1;
+        }
+        if remaining > 0 {
+            ctx.stats.ambiguous_after_gap += remaining;
+            self.owed_max = match (self.uncertain, self.owed_max) {
+                (false, _) => Some(remaining),
+                (true, Some(m)) => Some(m + remaining),
+                (true, None) => None,
+            };
+            self.uncertain = true;
+        }
+        self.settle();
+        self.try_emit(ctx);
     }
 
     fn on_head(&mut self, dir: Direction, ts: Timestamp, ctx: &mut Ctx<'_>) {
@@ -331,17 +422,46 @@ impl Conn {
     fn on_request_head(&mut self, dir: Direction, ctx: &mut Ctx<'_>) {
         self.counts.requests += 1;
         ctx.stats.requests += 1;
+        let waiting = self
+            .queue
+            .iter()
+            .filter(|e| e.response.is_none() && !e.resp_lost)
+            .count();
+        // Pipelining shows as a request sent while an earlier one is unanswered: one is waiting,
+        // two request heads came with no response between them, or fewer answers to lost
+        // requests came than requests were surely lost. (A lost response looks the same; erring
+        // that way only costs pairings, never makes a wrong one.)
+        let earlier_requests = self.counts.requests > 1;
+        let lost_answered = self.orphans_since_req_head >= self.req_lost_min.max(1);
+        if waiting > 0
+            || (earlier_requests && self.responses_since_req_head == 0)
+            || (self.req_gap_pending && !lost_answered)
+        {
+            self.pipelined = true;
+        }
+        let resp_idle = !self
+            .halves
+            .get(self.req_dir.reverse().index())
+            .is_some_and(Half::mid_message);
+        // A client that waits for each answer before the next request, with nothing waiting
+        // and the server idle and heard from: every earlier request has been answered.
+        let quiet = !self.pipelined && waiting == 0 && resp_idle;
         if self.req_gap_pending {
             self.req_gap_pending = false;
-            let outstanding = self.queue.iter().any(|e| !e.resp_started && !e.resp_lost);
-            let resp_idle = !self
-                .halves
-                .get(self.req_dir.reverse().index())
-                .is_some_and(Half::mid_message);
-            if outstanding || !resp_idle || self.responses_since_req_gap == 0 {
-                self.ambiguous_window = true;
+            // Requests were lost; their answers come after those of the requests waiting now.
+            if !(quiet && lost_answered) {
+                // Unanswered lost requests: their answers are still to come, after those of
+                // the requests waiting now.
+                self.uncertain = true;
+                self.owed_max = None;
             }
+        } else if self.uncertain && quiet && self.orphans_since_req_head > 0 {
+            self.uncertain = false;
+            self.owed_max = None;
         }
+        self.responses_since_req_head = 0;
+        self.orphans_since_req_head = 0;
+        self.req_lost_min = 0;
         if self.queue.len() >= ctx.cfg.max_pending_requests {
             if let Some(mut e) = self.queue.pop_front() {
                 ctx.stats.pending_overflow += 1;
@@ -376,11 +496,15 @@ impl Conn {
             resp_started: false,
             response: None,
             resp_flags: Vec::new(),
-            resp_lost: false,
+            // Read while order is uncertain: never paired, emitted as soon as it is complete.
+            resp_lost: self.uncertain,
             interim: Vec::new(),
-            ambiguous: self.ambiguous_window,
+            ambiguous: self.uncertain,
             wants_switch,
         });
+        if self.uncertain {
+            self.owed_max = self.owed_max.map(|m| m + 1);
+        }
         if let Some(m) = self.half(dir).begin_body(framing) {
             self.on_done(dir, *m, ctx);
         }
@@ -407,7 +531,7 @@ impl Conn {
         }
         self.counts.responses += 1;
         ctx.stats.responses += 1;
-        self.responses_since_req_gap += 1;
+        self.responses_since_req_head += 1;
         let target = self.pick_target(ctx);
         self.target = Some(target);
         let method = match target {
@@ -451,53 +575,38 @@ impl Conn {
                 ambiguous: false,
             };
         }
-        let gap_before = self.resp_gap_before.take();
-        let outstanding: Vec<(u64, bool)> = self
+        let first = self
             .queue
-            .iter()
-            .filter(|e| !e.resp_started && !e.resp_lost)
-            .map(|e| (e.seq, e.ambiguous))
-            .collect();
-        let Some(&(seq, ambiguous)) = outstanding.first() else {
-            return Target::Orphan {
-                late: false,
-                ambiguous: false,
-            };
-        };
-        if let Some(before) = gap_before {
-            let pre_gap = outstanding.iter().filter(|(s, _)| *s < before).count();
-            if pre_gap > 1 {
-                // Some of these lost their responses in the gap, but which ones is unknown.
-                for e in self
-                    .queue
-                    .iter_mut()
-                    .filter(|e| e.seq < before && !e.resp_started)
-                {
-                    e.resp_lost = true;
-                }
-                ctx.stats.ambiguous_after_gap += 1;
-                self.try_emit(ctx);
-                return Target::Orphan {
-                    late: false,
-                    ambiguous: true,
-                };
-            }
+            .iter_mut()
+            .find(|e| !e.resp_started && !e.resp_lost);
+        if let Some(e) = first {
+            // Requests read before order became uncertain are still answered first, in order.
+            e.resp_started = true;
+            return Target::Entry(e.seq);
         }
-        if ambiguous {
-            if let Some(e) = self.queue.iter_mut().find(|e| e.seq == seq) {
-                e.resp_lost = true;
-            }
+        // This response answers a request that was lost or skipped.
+        self.orphans_since_req_head += 1;
+        if self.uncertain {
             ctx.stats.ambiguous_after_gap += 1;
-            self.try_emit(ctx);
+            self.owed_max = self.owed_max.map(|m| m.saturating_sub(1));
+            self.settle();
             return Target::Orphan {
                 late: false,
                 ambiguous: true,
             };
         }
-        if let Some(e) = self.queue.iter_mut().find(|e| e.seq == seq) {
-            e.resp_started = true;
+        Target::Orphan {
+            late: false,
+            ambiguous: false,
         }
-        Target::Entry(seq)
+    }
+
+    /// Order is certain again once no unpaired request can still be owed a response.
+    fn settle(&mut self) {
+        if self.uncertain && self.owed_max == Some(0) {
+            self.uncertain = false;
+            self.owed_max = None;
+        }
     }
 
     fn on_done(&mut self, dir: Direction, m: InMsg, ctx: &mut Ctx<'_>) {
@@ -543,6 +652,12 @@ impl Conn {
             push_flag(&mut flags, Flag::Upgraded);
             self.upgraded = true;
             ctx.stats.upgrades += 1;
+            // A request still being read ends here (flagged incomplete) so that it is
+            // emitted rather than dropped with the parser state.
+            let req_dir = self.req_dir;
+            if let Some(m) = self.half(req_dir).close() {
+                self.on_done(req_dir, *m, ctx);
+            }
             for h in &mut self.halves {
                 h.tunnel();
             }
@@ -586,9 +701,6 @@ impl Conn {
             if let Some(e) = self.queue.pop_front() {
                 self.emit_entry(e, ctx);
             }
-        }
-        if self.queue.is_empty() {
-            self.ambiguous_window = false;
         }
     }
 
@@ -642,15 +754,24 @@ impl Conn {
     pub fn on_gap(&mut self, dir: Direction, len: u64, ctx: &mut Ctx<'_>) {
         self.counts.gaps += 1;
         ctx.stats.gaps += 1;
-        if self.mode != Mode::Http {
-            if self.mode == Mode::Sniffing {
-                // The first bytes are gone: whatever follows is mid-stream.
+        match self.mode {
+            Mode::Opaque => return,
+            Mode::Sniffing => {
+                // The first bytes are gone: whatever follows is mid-stream, and the lost
+                // bytes may have held messages (the gap below reports them lost).
                 self.mode = Mode::Http;
+                let early = std::mem::take(&mut self.sniff_server);
                 for h in &mut self.halves {
                     *h = Half::new(h.role, false);
+                    // The handshake fixed the roles.
+                    h.detect_any = false;
+                }
+                self.sniff.clear();
+                if !early.is_empty() {
+                    self.feed(Direction::ToClient, &early, self.sniff_ts, ctx);
                 }
             }
-            return;
+            Mode::Http => {}
         }
         let out = self.half(dir).gap(len);
         if out.skipped {
@@ -659,8 +780,8 @@ impl Conn {
         if let Some(m) = out.done {
             self.on_done(dir, *m, ctx);
         }
-        if out.lost_unknown {
-            self.note_lost(dir);
+        if out.lost != Loss::None {
+            self.note_lost(dir, out.lost, ctx);
         }
     }
 
@@ -701,7 +822,9 @@ impl Conn {
             } else if !self.sniff.is_empty() {
                 self.mode = Mode::Http;
                 let buf = std::mem::take(&mut self.sniff);
-                self.feed(Direction::ToServer, &buf, Timestamp::default(), ctx);
+                self.feed(Direction::ToServer, &buf, self.sniff_ts, ctx);
+                let server = std::mem::take(&mut self.sniff_server);
+                self.feed(Direction::ToClient, &server, self.sniff_ts, ctx);
             }
         }
         let resp_dir = self.req_dir.reverse();

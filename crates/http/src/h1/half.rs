@@ -88,13 +88,29 @@ pub(crate) enum ErrorKind {
     InvalidChunk,
 }
 
+/// Messages a gap swallowed beyond the one in progress.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Loss {
+    /// None: the gap lay inside a body of known length.
+    #[default]
+    None,
+    /// At least the start of one message (the reader was between messages or inside a
+    /// head, or the gap went past a known end), maybe more.
+    AtLeastOne,
+    /// Unknown, maybe none (the gap went past a point whose distance to the message end was
+    /// unknown).
+    Maybe,
+    /// The reader was already skipping bytes to find a message start: unknown, maybe none.
+    DuringResync,
+}
+
 /// Result of a gap.
 #[derive(Debug, Default)]
 pub(crate) struct GapOutcome {
     /// The message that the gap ended.
     pub done: Option<Box<InMsg>>,
-    /// The gap may have swallowed whole messages (it was not inside a body of known length).
-    pub lost_unknown: bool,
+    /// What the gap may have swallowed beyond the message in progress.
+    pub lost: Loss,
     /// The gap was skipped inside a body of known length.
     pub skipped: bool,
 }
@@ -385,11 +401,18 @@ impl Half {
                 Step::Head
             }
             Err(e) => {
+                // Junk is told apart from a real message that could not be read: only the
+                // latter means a message was lost.
+                let line_end = memchr::memchr(b'\n', head).map_or(head.len(), |i| i + 1);
+                let line = head.get(..line_end).unwrap_or_default();
+                let real_start =
+                    parser::plausible_first_line(line, self.role == StartKind::Request);
                 self.buf.clear();
                 self.buf
                     .extend_from_slice(head.get(1..).unwrap_or_default());
                 self.enter_resync_from_buf(0);
                 Step::Error(match e {
+                    _ if !real_start => ErrorKind::BadStartLine,
                     HeadError::TooManyHeaders => ErrorKind::TooManyHeaders,
                     HeadError::Malformed(_) => ErrorKind::Malformed,
                 })
@@ -632,9 +655,16 @@ impl Half {
             State::Resync => {
                 self.buf.clear();
                 self.scanned = 0;
-                out.lost_unknown = true;
+                out.lost = Loss::DuringResync;
             }
             State::Head | State::Length(_) | State::Chunked(_) => {
+                out.lost = match self.state {
+                    // Between messages or inside a head: this direction's bytes are messages.
+                    State::Head => Loss::AtLeastOne,
+                    // Past the end of a body of known length.
+                    State::Length(_) => Loss::AtLeastOne,
+                    _ => Loss::Maybe,
+                };
                 if let Some(mut m) = self.msg.take() {
                     push_flag(&mut m.flags, Flag::Gap);
                     m.gap = true;
@@ -644,7 +674,6 @@ impl Half {
                 }
                 self.buf.clear();
                 self.enter_resync_from_buf(0);
-                out.lost_unknown = true;
             }
         }
         out
