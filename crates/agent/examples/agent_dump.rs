@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let mut cfg = AgentConfig::default();
     let mut secs = u64::MAX;
+    let mut quiet = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -22,6 +23,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .process_names
                 .push(args.next().ok_or("--comm needs a value")?),
             "--both" => cfg.direction = CaptureDirection::Both,
+            "--quiet" => quiet = true,
+            "--ring" => {
+                cfg.ring_buffer_bytes = args.next().ok_or("--ring needs a value")?.parse()?
+            }
             "--secs" => secs = args.next().ok_or("--secs needs a value")?.parse()?,
             other => return Err(format!("unknown argument {other}").into()),
         }
@@ -32,30 +37,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         agent.stats().uninstrumentable
     );
     let end = Instant::now() + Duration::from_secs(secs.min(86400 * 365));
-    let mut print = |flow: periscope_model::FlowId, ev: StreamEvent<'_>| match ev {
-        StreamEvent::Open {
-            client,
-            server,
-            handshake,
-            ..
-        } => {
-            println!("{} open {client} -> {server} handshake={handshake}", flow.0)
+    let (mut data_bytes, mut gap_bytes, mut events) = (0u64, 0u64, 0u64);
+    let mut print = |flow: periscope_model::FlowId, ev: StreamEvent<'_>| {
+        events += 1;
+        match ev {
+            StreamEvent::Data { bytes, .. } => data_bytes += bytes.len() as u64,
+            StreamEvent::Gap { len, .. } => gap_bytes += len,
+            _ => {}
         }
-        StreamEvent::Data { dir, bytes, .. } => {
-            println!(
-                "{} data {dir:?} {} {:?}",
-                flow.0,
-                bytes.len(),
-                String::from_utf8_lossy(bytes)
-            )
+        if quiet {
+            return;
         }
-        StreamEvent::Gap { dir, len, .. } => println!("{} gap {dir:?} {len}", flow.0),
-        StreamEvent::Close { reason, .. } => println!("{} close {reason:?}", flow.0),
+        match ev {
+            StreamEvent::Open {
+                client,
+                server,
+                handshake,
+                ..
+            } => {
+                println!("{} open {client} -> {server} handshake={handshake}", flow.0)
+            }
+            StreamEvent::Data { dir, bytes, .. } => {
+                println!(
+                    "{} data {dir:?} {} {:?}",
+                    flow.0,
+                    bytes.len(),
+                    String::from_utf8_lossy(bytes)
+                )
+            }
+            StreamEvent::Gap { dir, len, .. } => println!("{} gap {dir:?} {len}", flow.0),
+            StreamEvent::Close { reason, .. } => println!("{} close {reason:?}", flow.0),
+        }
     };
     while Instant::now() < end {
         agent.poll(Duration::from_millis(200), &mut print)?;
     }
     let stats = agent.stop(&mut print);
-    eprintln!("{stats:#?}");
+    if !quiet {
+        eprintln!("{stats:#?}");
+    }
+    eprintln!(
+        "summary: stream_events={events} data_bytes={data_bytes} gap_bytes={gap_bytes} ring_events={} lost_events={} lost_bytes={} truncated_bytes={} flows={} open_at_stop={}",
+        stats.events,
+        stats.lost_events(),
+        stats.lost_bytes_per_cpu.iter().sum::<u64>(),
+        stats.truncated_bytes,
+        stats.tracker.flows,
+        stats.open_connections,
+    );
     Ok(())
 }
