@@ -275,7 +275,7 @@ fn render_x(x: &Exchange) -> String {
             s.push_str(&format!(
                 " {} {} {}",
                 r.method,
-                r.target,
+                esc(r.target.as_bytes(), 200),
                 r.version.as_str()
             ));
         }
@@ -477,6 +477,7 @@ fixtures!(
     body_cap,
     pipeline_cap,
     empty,
+    odd_request_bytes,
     gap_lost_request_keepalive,
     gap_lost_response_pipelined,
 );

@@ -230,4 +230,8 @@ pub enum Flag {
     /// (response timeout or pipelining cap); it is emitted on its own rather than paired with a
     /// later request.
     LateResponse,
+    /// The request line held bytes the grammar forbids there (raw non-ASCII that is not UTF-8,
+    /// control characters, spaces inside the target); it was read anyway, with invalid UTF-8
+    /// replaced by U+FFFD. Servers disagree on such lines, so it is an evasion sign.
+    InvalidRequestTarget,
 }

@@ -105,12 +105,27 @@ pub(crate) fn plausible_first_line(line: &[u8], request: bool) -> bool {
         let mut resp = httparse::Response::new(&mut headers);
         cfg.parse_response(&mut resp, line)
     };
-    matches!(
-        r,
-        Ok(httparse::Status::Partial)
-            | Ok(httparse::Status::Complete(_))
-            | Err(httparse::Error::TooManyHeaders)
-    )
+    let ok = |r: &httparse::Result<usize>| {
+        matches!(
+            r,
+            Ok(httparse::Status::Partial)
+                | Ok(httparse::Status::Complete(_))
+                | Err(httparse::Error::TooManyHeaders)
+        )
+    };
+    if ok(&r) || !request {
+        return ok(&r);
+    }
+    // As lenient as `parse_request_head`: a target with bytes httparse refuses still starts
+    // a request.
+    let (clean, changed, _) = sanitize_request(line);
+    if !changed {
+        return false;
+    }
+    let mut cfg = httparse::ParserConfig::default();
+    cfg.allow_multiple_spaces_in_request_line_delimiters(true);
+    let mut req = httparse::Request::new(&mut headers);
+    ok(&cfg.parse_request(&mut req, &clean))
 }
 
 /// Flags about line endings and folding that httparse accepts or we repair.
@@ -247,9 +262,98 @@ pub(crate) fn parse_request_head(
             }
         }
     }
+    // Last resort: blank out the bytes httparse refuses, parse that copy, and take the
+    // method, target and fields back from the original bytes at the same offsets, so that
+    // what an attacker sent is what detection sees.
+    let (clean, target_changed, fields_changed) = sanitize_request(bytes);
+    if target_changed || fields_changed {
+        let mut cfg = httparse::ParserConfig::default();
+        cfg.ignore_invalid_headers_in_requests(true);
+        cfg.allow_multiple_spaces_in_request_line_delimiters(true);
+        let hs = storage.get_mut(..slots).unwrap_or_default();
+        let mut req = httparse::Request::new(hs);
+        match cfg.parse_request(&mut req, &clean) {
+            Ok(httparse::Status::Complete(_)) => {
+                if target_changed {
+                    push_flag(flags, Flag::InvalidRequestTarget);
+                }
+                if fields_changed {
+                    push_flag(flags, Flag::InvalidHeader);
+                }
+                let back = |s: &str| original_at(s.as_bytes(), &clean, bytes);
+                return Ok(RequestHead {
+                    method: req.method.map(back).unwrap_or_default(),
+                    target: req.path.map(back).unwrap_or_default(),
+                    version: version_of(req.version),
+                    headers: Headers(
+                        req.headers
+                            .iter()
+                            .filter(|h| !h.name.is_empty())
+                            .map(|h| {
+                                (
+                                    back(h.name),
+                                    original_at(h.value, &clean, bytes).trim().to_string(),
+                                )
+                            })
+                            .collect(),
+                    ),
+                });
+            }
+            Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooManyHeaders),
+            _ => {}
+        }
+    }
     Err(HeadError::Malformed(
         first_err.unwrap_or(httparse::Error::Token),
     ))
+}
+
+/// A copy of a request head with the bytes httparse refuses replaced by `x`: in the target,
+/// non-ASCII (when not UTF-8), controls and inner spaces; in the fields, controls other than
+/// HTAB. Same length, so offsets carry over. Returns (copy, target changed, fields changed).
+fn sanitize_request(head: &[u8]) -> (Vec<u8>, bool, bool) {
+    let mut out = head.to_vec();
+    let line_end = memchr::memchr(b'\n', head).unwrap_or(head.len());
+    let line = head.get(..line_end).unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut target_changed = false;
+    if let (Some(first), Some(last)) = (memchr::memchr(b' ', line), memchr::memrchr(b' ', line)) {
+        let target = line.get(first + 1..last).unwrap_or_default();
+        let utf8 = std::str::from_utf8(target).is_ok();
+        let start = first + 1;
+        for (i, &b) in target.iter().enumerate() {
+            let bad = b < 0x21 || b == 0x7f || (b >= 0x80 && !utf8);
+            // Leading spaces are delimiters (allowed leniently), not part of the target.
+            let leading = target
+                .get(..i)
+                .is_some_and(|p| p.iter().all(|c| *c == b' '));
+            if bad && !(b == b' ' && leading) {
+                if let Some(o) = out.get_mut(start + i) {
+                    *o = b'x';
+                    target_changed = true;
+                }
+            }
+        }
+    }
+    let mut fields_changed = false;
+    for (i, &b) in head.iter().enumerate().skip(line_end) {
+        if (b < 0x20 && b != b'\t' && b != b'\r' && b != b'\n') || b == 0x7f {
+            if let Some(o) = out.get_mut(i) {
+                *o = b'x';
+                fields_changed = true;
+            }
+        }
+    }
+    (out, target_changed, fields_changed)
+}
+
+/// The bytes of `original` at the position `part` has inside `parsed` (a same-length copy).
+fn original_at(part: &[u8], parsed: &[u8], original: &[u8]) -> String {
+    let offset = (part.as_ptr() as usize).wrapping_sub(parsed.as_ptr() as usize);
+    match original.get(offset..offset.saturating_add(part.len())) {
+        Some(b) if offset <= parsed.len() => String::from_utf8_lossy(b).into_owned(),
+        _ => String::from_utf8_lossy(part).into_owned(),
+    }
 }
 
 /// Parses a complete response head, with the same leniency as [`parse_request_head`].
@@ -619,6 +723,23 @@ mod tests {
             Some(HeadError::TooManyHeaders)
         );
         assert!(parse_request_head(b"\x00\x01\x02 garbage\r\n\r\n", 16, &mut f).is_err());
+        // Bytes httparse refuses are read anyway, from the original, and flagged.
+        let mut f = Vec::new();
+        let h = parse_request_head(
+            b"GET /a\xffb c?x=\x01 HTTP/1.1\r\nX-A: v\x01w\r\n\r\n",
+            16,
+            &mut f,
+        );
+        let h = h.ok();
+        assert_eq!(
+            h.as_ref().map(|h| h.target.as_str()),
+            Some("/a\u{fffd}b c?x=\u{1}")
+        );
+        assert_eq!(
+            h.as_ref().and_then(|h| h.headers.get("x-a")),
+            Some("v\u{1}w")
+        );
+        assert!(f.contains(&Flag::InvalidRequestTarget) && f.contains(&Flag::InvalidHeader));
         assert!(parse_request_head(b"", 16, &mut f).is_err());
     }
 
