@@ -996,6 +996,25 @@ fn ipv6_fragments_and_overlap() {
         R::Malformed(MalformedKind::FragmentOverlap, Layer::Fragment)
     );
     assert_eq!(d.defrag.in_flight(), 0);
+    // A fragment ending past 65535 bytes.
+    let mut far = V4::new(6);
+    far.frag_offset8 = 8191;
+    assert_eq!(
+        run(&mut d, &frame(LinkType::Ipv4, &far.build(&[0u8; 16]))),
+        R::Malformed(MalformedKind::BadFragment, Layer::Fragment)
+    );
+    // A cut fragment cannot be reassembled.
+    let mut part = V4::new(6);
+    part.more = true;
+    let part = part.build(&[0u8; 64]);
+    let cut = Frame {
+        orig_len: part.len() as u32,
+        ..frame(LinkType::Ipv4, &part[..50])
+    };
+    assert_eq!(
+        run(&mut d, &cut),
+        R::Malformed(MalformedKind::BadFragment, Layer::Fragment)
+    );
     // A non-final fragment that is not a multiple of 8 bytes.
     let odd = ipv6(44, &frag6(6, 0, true, 2, &seg[..13]));
     assert_eq!(
