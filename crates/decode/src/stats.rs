@@ -111,6 +111,35 @@ impl DecodeStats {
         self.malformed.iter().sum()
     }
 
+    /// Adds another decoder's counters (one decoder per worker thread; the binary reports the
+    /// sum).
+    pub fn merge(&mut self, other: &DecodeStats) {
+        self.frames += other.frames;
+        self.tcp_segments += other.tcp_segments;
+        self.tcp_segments_cut += other.tcp_segments_cut;
+        self.vlan_tagged += other.vlan_tagged;
+        self.mpls += other.mpls;
+        self.pppoe += other.pppoe;
+        self.ipv4_zero_total_len += other.ipv4_zero_total_len;
+        self.tunnel_path_overflow += other.tunnel_path_overflow;
+        let (f, o) = (&mut self.fragments, &other.fragments);
+        f.held += o.held;
+        f.reassembled += o.reassembled;
+        f.expired += o.expired;
+        f.dropped_at_cap += o.dropped_at_cap;
+        f.overlaps += o.overlaps;
+        f.overlap_conflicts += o.overlap_conflicts;
+        for (a, b) in self.skipped.iter_mut().zip(other.skipped.iter()) {
+            *a += b;
+        }
+        for (a, b) in self.malformed.iter_mut().zip(other.malformed.iter()) {
+            *a += b;
+        }
+        for (a, b) in self.tunnels.iter_mut().zip(other.tunnels.iter()) {
+            *a += b;
+        }
+    }
+
     pub(crate) fn count_skip(&mut self, r: SkipReason) {
         if let Some(c) = self.skipped.get_mut(r.index()) {
             *c += 1;
@@ -133,6 +162,25 @@ impl DecodeStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_adds_every_counter() {
+        let mut a = DecodeStats {
+            frames: 2,
+            pppoe: 1,
+            ..DecodeStats::default()
+        };
+        a.count_skip(SkipReason::Udp);
+        a.count_tunnel(TunnelKind::Geneve);
+        a.fragments.expired = 3;
+        let mut b = a.clone();
+        b.count_malformed(MalformedKind::TooDeep);
+        b.merge(&a);
+        assert_eq!((b.frames, b.pppoe, b.fragments.expired), (4, 2, 6));
+        assert_eq!(b.skipped(SkipReason::Udp), 2);
+        assert_eq!(b.tunnels(TunnelKind::Geneve), 2);
+        assert_eq!(b.malformed(MalformedKind::TooDeep), 1);
+    }
 
     #[test]
     fn arrays_fit_every_label() {
