@@ -30,6 +30,9 @@ use crate::stats::HttpStats;
 use periscope_model::{Body, Direction, Flag, Request, Response, Timestamp};
 use std::collections::VecDeque;
 
+/// Interim (1xx) statuses kept per response.
+const MAX_INTERIM: usize = 16;
+
 /// A request and/or response ready to become an `Exchange`.
 #[derive(Debug)]
 pub(crate) struct Pair {
@@ -518,13 +521,17 @@ impl Conn {
         let status = head.status;
         if (100..200).contains(&status) && status != 101 {
             ctx.stats.interim_responses += 1;
-            match self
+            let list = match self
                 .queue
                 .iter_mut()
                 .find(|e| !e.resp_started && !e.resp_lost)
             {
-                Some(e) => e.interim.push(status),
-                None => self.stray_interim.push(status),
+                Some(e) => &mut e.interim,
+                None => &mut self.stray_interim,
+            };
+            // A server may send any number of interim responses; keep the first few.
+            if list.len() < MAX_INTERIM {
+                list.push(status);
             }
             self.half(dir).discard();
             return;
