@@ -55,7 +55,8 @@
 //!   captured are a gap too. A segment cut by the snap length delivers its captured bytes and
 //!   a gap for the rest (at once when in order, else when the hole before it resolves).
 //! - **Close.** FIN seen in both directions closes with `Fin` (holes before a FIN become gaps);
-//!   RST closes at once with `Rst` after flushing. Data beyond a FIN is dropped and counted.
+//!   RST closes at once with `Rst` after flushing, unless its sequence number is far from the
+//!   sender's stream (counted, ignored). Data beyond a FIN is dropped and counted.
 //!   A closed connection lingers for `closed_timeout` so that late retransmissions are dropped
 //!   instead of opening a "mid-stream" connection; a SYN with a new ISN on it opens a new
 //!   connection. A SYN with a new ISN on a connection not yet closed (or a SYN from the wrong

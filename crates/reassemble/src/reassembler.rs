@@ -239,6 +239,10 @@ impl Reassembler {
             self.stats.drops.bad_payload_len += 1;
             announced = seg.payload.len() as u64;
         }
+        if flags.rst() && !me.rst_plausible(seg.seq) {
+            self.stats.drops.rst_out_of_window += 1;
+            return;
+        }
         if flags.rst() {
             // Close at once; `close` flushes what is buffered (holes become gaps).
             f.flags |= F_RST;

@@ -71,6 +71,9 @@ pub struct DropCounts {
     pub out_of_window: u64,
     /// RST segments of unknown connections (not worth opening one to close it at once).
     pub rst_without_flow: u64,
+    /// RST segments whose sequence number is far from the sender's stream (a sign of RST
+    /// injection to blind a sensor); ignored.
+    pub rst_out_of_window: u64,
     /// Segments whose announced payload length was absurd (more than 16 MiB); only the
     /// captured bytes were used.
     pub bad_payload_len: u64,

@@ -509,6 +509,22 @@ fn rst_flushes_and_closes_at_once() {
     assert_eq!(t.r.stats().drops.after_close, 1);
     assert_eq!(t.r.buffered_bytes(), 0);
     // RST of an unknown connection opens nothing.
+    let mut u = T::new();
+    u.handshake();
+    u.c(1, 1001, A, "hello");
+    u.s(1001 + (1 << 25), 0, R, ""); // far from the server's stream: not believed
+    u.c(6, 1001, A, "world");
+    u.s(1001, 0, R | A, ""); // in window
+    assert_eq!(
+        u.take(),
+        lines(&[
+            "open 1 40000>80 hs",
+            "data 1 > hello",
+            "data 1 > world",
+            "close 1 rst"
+        ])
+    );
+    assert_eq!(u.r.stats().drops.rst_out_of_window, 1);
     t.seg_full(ep(3, 1234), srv(), 5, 0, R, b"", 0);
     assert!(t.take().is_empty());
     assert_eq!(t.r.stats().drops.rst_without_flow, 1);
