@@ -80,22 +80,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     })?;
     pipeline.add_consumer(Box::new(crate::analysers::Analysers::new(!args.no_detect, !args.no_discover)?));
 
-    let started = Instant::now();
-    let mut totals = Totals::default();
-    for path in &args.files {
-        match read_file(path, &mut pipeline, &mut totals, !args.quiet) {
-            Ok(()) => totals.files_read += 1,
-            Err(err) => {
-                eprintln!("periscope: {}: {err:#}", path.display());
-                totals.files_failed += 1;
-            }
-        }
-    }
-    pipeline.finish();
-    let elapsed = started.elapsed();
-    if !args.quiet {
-        crate::summary::print(&mut io::stderr(), &totals, &pipeline.stats(), elapsed);
-    }
+    let totals = feed_files(&args.files, &mut pipeline, !args.quiet);
     drop(pipeline);
     if let Some(e) = write_error {
         if e.kind() != io::ErrorKind::BrokenPipe {
@@ -107,6 +92,31 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         _ => {}
     }
     Ok(if totals.frames == 0 && totals.files_failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Reads `files` in order through `pipeline`, finishes it, and (when `report`) prints the
+/// summary and damage reports on stderr.
+pub fn feed_files<E: FnMut(periscope_model::Event)>(
+    files: &[PathBuf],
+    pipeline: &mut Pipeline<E>,
+    report: bool,
+) -> Totals {
+    let started = Instant::now();
+    let mut totals = Totals::default();
+    for path in files {
+        match read_file(path, pipeline, &mut totals, report) {
+            Ok(()) => totals.files_read += 1,
+            Err(err) => {
+                eprintln!("periscope: {}: {err:#}", path.display());
+                totals.files_failed += 1;
+            }
+        }
+    }
+    pipeline.finish();
+    if report {
+        crate::summary::print(&mut io::stderr(), &totals, &pipeline.stats(), started.elapsed());
+    }
+    totals
 }
 
 /// What the readers saw, over all files.

@@ -2,10 +2,13 @@
 //!
 //! Subcommands share one pipeline (see [`pipeline`]): `analyze` runs it over capture files.
 
+mod agent;
 mod analysers;
 mod analyze;
 mod bench;
 mod coverage;
+mod discover;
+mod eval;
 mod output;
 mod pipeline;
 mod summary;
@@ -24,6 +27,12 @@ struct Cli {
 enum Command {
     /// Analyse capture files (pcap, pcapng, optionally gzip-compressed): HTTP exchanges and findings.
     Analyze(analyze::AnalyzeArgs),
+    /// Capture this host's HTTP traffic with eBPF (TLS plaintext through OpenSSL uprobes).
+    Agent(agent::AgentArgs),
+    /// Build the API inventory of captures: OpenAPI 3.1 export, drift against a spec, changes.
+    Discover(discover::DiscoverArgs),
+    /// Run attack detection over labelled requests and print TPR, FPR and requests/s.
+    Eval(eval::EvalArgs),
     /// Measure each stage's throughput on a capture, and the memory of idle flows.
     Bench(bench::BenchArgs),
 }
@@ -32,6 +41,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Discover(args) => discover::run(args),
+        Command::Agent(args) => agent::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Eval(args) => eval::run(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(args) => bench::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {

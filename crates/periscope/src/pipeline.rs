@@ -155,6 +155,12 @@ impl<E: FnMut(Event)> Pipeline<E> {
         self.after.on_stream_event(flow, ev);
     }
 
+    /// Moves the clock of a live source forward (so unanswered requests time out while no
+    /// traffic comes).
+    pub fn advance_clock(&mut self, now: Timestamp) {
+        self.tick(now);
+    }
+
     /// Moves the capture clock forward and runs timeouts when a tick has passed. Captures are
     /// not always sorted, so the clock never goes back.
     fn tick(&mut self, ts: Timestamp) {
