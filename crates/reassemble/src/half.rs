@@ -132,6 +132,13 @@ impl Half {
     pub fn extra(&self) -> Option<&HalfExtra> {
         self.extra.as_deref()
     }
+    /// Bytes held in the buffer, counted entry by entry (tests check the running totals).
+    #[cfg(test)]
+    pub fn recount_buffered(&self) -> (usize, usize) {
+        self.extra
+            .as_ref()
+            .map_or((0, 0), |x| (x.buffered, x.buf.values().map(Vec::len).sum()))
+    }
     /// Frees the buffer and counters (after `Close` was emitted).
     pub fn release(&mut self) {
         self.extra = None;
@@ -401,8 +408,8 @@ impl Half {
                 break;
             }
             let v = entry.remove();
-            x.buffered -= v.len();
-            *o.total -= v.len();
+            x.buffered = x.buffered.saturating_sub(v.len());
+            *o.total = o.total.saturating_sub(v.len());
             let end = k + v.len() as i64;
             if end <= cur {
                 self.retransmitted(v.len() as i64, o);
@@ -519,15 +526,15 @@ impl Half {
                 o.stats.drops.data_after_fin += 1;
             }
             for v in beyond.values() {
-                x.buffered -= v.len();
-                *o.total -= v.len();
+                x.buffered = x.buffered.saturating_sub(v.len());
+                *o.total = o.total.saturating_sub(v.len());
             }
             // A buffered segment straddling the FIN is cut at it.
             if let Some((&k, v)) = x.buf.iter_mut().next_back() {
                 let keep = off.saturating_sub(k as i64).max(0) as usize;
                 if v.len() > keep {
-                    x.buffered -= v.len() - keep;
-                    *o.total -= v.len() - keep;
+                    x.buffered = x.buffered.saturating_sub(v.len() - keep);
+                    *o.total = o.total.saturating_sub(v.len() - keep);
                     v.truncate(keep);
                 }
             }

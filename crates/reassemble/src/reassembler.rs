@@ -401,6 +401,22 @@ impl Reassembler {
     }
 }
 
+#[cfg(test)]
+impl Reassembler {
+    /// Recounts buffered bytes from the buffers themselves; panics if a running total drifted.
+    pub(crate) fn check_buffer_accounting(&self) {
+        let mut sum = 0;
+        for f in self.table.flows() {
+            for h in &f.half {
+                let (kept, counted) = h.recount_buffered();
+                assert_eq!(kept, counted, "flow {} half total drifted", f.id);
+                sum += counted;
+            }
+        }
+        assert_eq!(sum, self.buffered_total, "global buffered total drifted");
+    }
+}
+
 /// Which way `src` sends on flow `f`.
 fn direction(f: &Flow, src_is_a: bool) -> Direction {
     if src_is_a == f.has(F_CLIENT_IS_A) {

@@ -197,7 +197,7 @@ impl FlowTable {
         }
         let flow = self.slots.get_mut(i as usize).and_then(Option::take)?;
         self.free.push(i);
-        self.len -= 1;
+        self.len = self.len.saturating_sub(1);
         Some(flow)
     }
 
@@ -276,6 +276,14 @@ impl FlowTable {
     /// Slots allocated (live + free), and the hash index's capacity: for memory reports.
     pub fn capacity(&self) -> (usize, usize) {
         (self.slots.capacity(), self.index.capacity())
+    }
+}
+
+#[cfg(test)]
+impl FlowTable {
+    /// Every live flow (tests recount buffers with it).
+    pub fn flows(&self) -> impl Iterator<Item = &Flow> {
+        self.slots.iter().flatten()
     }
 }
 

@@ -1256,6 +1256,9 @@ fn randomized_garbage_keeps_the_event_contract_and_the_limits() {
             if rng.below(500) == 0 {
                 r.advance(Timestamp(ts), &mut ck);
             }
+            if rng.below(100) == 0 {
+                r.check_buffer_accounting();
+            }
         }
         r.finish(&mut ck);
         assert_eq!(ck.violations, Vec::<String>::new(), "seed {seed}");
