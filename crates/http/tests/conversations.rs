@@ -477,6 +477,7 @@ fixtures!(
     body_cap,
     pipeline_cap,
     empty,
+    late_request,
     odd_request_bytes,
     gap_lost_request_keepalive,
     gap_lost_response_pipelined,

@@ -75,6 +75,9 @@ struct Entry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     Entry(u64),
+    /// No request yet on a connection seen whole and without request loss: the request is
+    /// late (its segments waited for reordering); keep the response for the next request.
+    Early,
     /// No request: emit alone with these extra reasons.
     Orphan {
         late: bool,
@@ -149,9 +152,18 @@ pub(crate) struct Conn {
     /// Responses that answered no known request (their request was lost or skipped), since
     /// the last request head.
     orphans_since_req_head: u64,
+    /// The connection was seen from its handshake.
+    handshake: bool,
+    /// Bytes were lost (or unreadable) in the request direction at some point.
+    req_loss_seen: bool,
+    /// Responses that came before their request (see [`Target::Early`]), oldest first.
+    early: VecDeque<(Response, Vec<Flag>)>,
     pub upgraded: bool,
     pub counts: ConnCounts,
 }
+
+/// Responses kept while waiting for a late request.
+const MAX_EARLY: usize = 4;
 
 impl Conn {
     /// `handshake`: the connection was seen from its start, so bytes begin at a message start
@@ -189,6 +201,9 @@ impl Conn {
             pipelined: false,
             responses_since_req_head: 0,
             orphans_since_req_head: 0,
+            handshake,
+            req_loss_seen: false,
+            early: VecDeque::new(),
             upgraded: false,
             counts: ConnCounts::default(),
         }
@@ -358,6 +373,9 @@ impl Conn {
     /// the responses still owed to them are orphaned (`owed_max` bounds how many).
     fn note_lost(&mut self, dir: Direction, loss: Loss, ctx: &mut Ctx<'_>) {
         if self.is_req_dir(dir) {
+            self.req_loss_seen = true;
+            // A response kept for a late request may answer a lost one: let it go alone.
+            self.flush_early(true, ctx);
             self.req_gap_pending = true;
             // Requests surely lost. Bytes lost while resynchronising are counted as one too:
             // over-counting only costs pairings, under-counting could pair an answer with the
@@ -507,6 +525,13 @@ impl Conn {
         });
         if self.uncertain {
             self.owed_max = self.owed_max.map(|m| m + 1);
+        } else if let Some((r, f)) = self.early.pop_front() {
+            // The late request of a response that came first.
+            if let Some(e) = self.queue.back_mut() {
+                e.resp_started = true;
+                e.response = Some(r);
+                e.resp_flags = f;
+            }
         }
         if let Some(m) = self.half(dir).begin_body(framing) {
             self.on_done(dir, *m, ctx);
@@ -547,7 +572,7 @@ impl Conn {
                 .iter()
                 .find(|e| e.seq == seq)
                 .map(|e| e.method.clone()),
-            Target::Orphan { .. } => None,
+            Target::Orphan { .. } | Target::Early => None,
         };
         let mut flags = Vec::new();
         let framing = {
@@ -590,6 +615,10 @@ impl Conn {
             // Requests read before order became uncertain are still answered first, in order.
             e.resp_started = true;
             return Target::Entry(e.seq);
+        }
+        if !self.uncertain && self.handshake && !self.req_loss_seen {
+            // Nothing was lost, so its request exists and is only late.
+            return Target::Early;
         }
         // This response answers a request that was lost or skipped.
         self.orphans_since_req_head += 1;
@@ -673,6 +702,16 @@ impl Conn {
             late: false,
             ambiguous: false,
         });
+        if target == Target::Early && !switched {
+            response.interim = std::mem::take(&mut self.stray_interim);
+            self.early.push_back((response, flags));
+            if self.early.len() > MAX_EARLY {
+                if let Some((r, f)) = self.early.pop_front() {
+                    self.emit_orphan(r, f, ctx);
+                }
+            }
+            return;
+        }
         if let Target::Entry(seq) = target {
             if let Some(e) = self.queue.iter_mut().find(|e| e.seq == seq) {
                 response.interim = std::mem::take(&mut e.interim);
@@ -693,9 +732,24 @@ impl Conn {
             Target::Orphan {
                 ambiguous: true, ..
             } => push_flag(&mut flags, Flag::Gap),
-            Target::Orphan { .. } => {}
+            Target::Orphan { .. } | Target::Early => {}
         }
         self.emit(None, Some(response), flags, ctx);
+    }
+
+    fn emit_orphan(&mut self, response: Response, mut flags: Vec<Flag>, ctx: &mut Ctx<'_>) {
+        push_flag(&mut flags, Flag::NoRequest);
+        self.emit(None, Some(response), flags, ctx);
+    }
+
+    /// Emits the responses kept for late requests on their own (`gap`: because of loss).
+    fn flush_early(&mut self, gap: bool, ctx: &mut Ctx<'_>) {
+        while let Some((r, mut f)) = self.early.pop_front() {
+            if gap {
+                push_flag(&mut f, Flag::Gap);
+            }
+            self.emit_orphan(r, f, ctx);
+        }
     }
 
     /// Emits finished entries from the front of the queue, in order.
@@ -845,6 +899,7 @@ impl Conn {
         while let Some(e) = self.queue.pop_front() {
             self.emit_entry(e, ctx);
         }
+        self.flush_early(false, ctx);
         // `Other` is decided on the first bytes that arrived; report the first 16 seen.
         let first = self
             .first_dir
