@@ -233,8 +233,8 @@ impl<'a> Walker<'_, 'a> {
         }
     }
 
-    /// Checks that an IP length field fits the captured bytes. Returns the layer's end (within
-    /// `b`) and the announced length; `None` when the length lies about an uncut frame.
+    /// Checks that an IP length field fits the captured bytes. Returns where the captured part
+    /// of the layer ends within `b`; `None` when the length lies about an uncut frame.
     fn ip_extent(&self, ctx: &Ctx, b: &[u8], announced_end: usize) -> Option<usize> {
         if announced_end > b.len() && !ctx.cut {
             return None;
