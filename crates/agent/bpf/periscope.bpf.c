@@ -329,6 +329,16 @@ static __always_inline void fill_header(struct event *e, struct conn_key *k, str
     bpf_get_current_comm(&e->comm, sizeof(e->comm));
 }
 
+// Wake the reader only when a batch is waiting: one wakeup per record costs the traced
+// services a context switch each. The reader polls with a timeout, so a quiet ring is still
+// drained within that timeout.
+#define WAKEUP_BYTES (256 * 1024)
+static __always_inline __u64 wakeup_flag(void)
+{
+    return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+                                                                         : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline int send_chunk(struct event *e, __u64 n, const void *src)
 {
     // 64-bit compare on the register passed to the helper, so the verifier sees the bound.
@@ -340,7 +350,7 @@ static __always_inline int send_chunk(struct event *e, __u64 n, const void *src)
     if (bpf_probe_read_user(e->data, n, src) != 0)
         return -1;
     e->len = n;
-    if (bpf_ringbuf_output(&events, e, HDR_LEN + n, 0) != 0) {
+    if (bpf_ringbuf_output(&events, e, HDR_LEN + n, wakeup_flag()) != 0) {
         stat_add(ST_LOST_EVENTS, 1);
         stat_add(ST_LOST_BYTES, n);
         return -1;
@@ -475,7 +485,7 @@ static __always_inline void emit_close(struct conn_key *k, struct conn *c)
     e->total = 0;
     e->len = 32;
     __builtin_memcpy(e->data, c->seq, 32);
-    if (bpf_ringbuf_output(&events, e, HDR_LEN + 32, 0) != 0) {
+    if (bpf_ringbuf_output(&events, e, HDR_LEN + 32, wakeup_flag()) != 0) {
         stat_add(ST_LOST_EVENTS, 1);
         return;
     }
@@ -516,6 +526,12 @@ static __always_inline int enter_io(__u64 fd, __u64 buf, __u32 count, __u8 vec, 
     if (is_agent())
         return 0;
     if (note_ssl((__u32)fd))
+        return 0;
+    // Descriptors already known as uninteresting (files, pipes, filtered sockets) cost one
+    // lookup and no update.
+    struct conn_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (__u32)fd};
+    struct conn *c = bpf_map_lookup_elem(&conns, &k);
+    if (c && (c->skip || c->tls))
         return 0;
     struct call call = {.buf = buf, .fd = (__u32)fd, .count = count, .vec = vec, .peek = peek};
     __u64 id = tid();

@@ -438,25 +438,20 @@ impl Agent {
         timeout: Duration,
         sink: &mut impl FnMut(FlowId, StreamEvent<'_>),
     ) -> Result<(), AgentError> {
-        let mut got = self.drain(sink);
-        if got == 0 {
+        if self.drain(sink) == 0 {
+            // The kernel side wakes us only when a batch is waiting (see WAKEUP_BYTES in the
+            // C source), so drain after the timeout too.
             let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-            let ready = {
-                let mut fds = [PollFd::new(self.ring.as_fd(), PollFlags::POLLIN)];
-                match nix::poll::poll(
-                    &mut fds,
-                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-                ) {
-                    Ok(n) => n,
-                    Err(nix::Error::EINTR) => 0,
-                    Err(e) => return Err(AgentError::Poll(e)),
-                }
-            };
-            if ready > 0 {
-                got = self.drain(sink);
+            let mut fds = [PollFd::new(self.ring.as_fd(), PollFlags::POLLIN)];
+            match nix::poll::poll(
+                &mut fds,
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(_) | Err(nix::Error::EINTR) => {}
+                Err(e) => return Err(AgentError::Poll(e)),
             }
+            self.drain(sink);
         }
-        let _ = got;
         if self.last_sweep.elapsed() >= Duration::from_secs(1) {
             self.last_sweep = Instant::now();
             let idle = self.cfg.idle_timeout.as_nanos().min(u128::from(u64::MAX)) as u64;
