@@ -48,6 +48,8 @@ const volatile __u8 capture_outbound = 0;
 const volatile __u8 filter_ports = 0;
 const volatile __u8 filter_comms = 0;
 const volatile __u8 filter_cgroups = 0;
+// Wake the reader when this much is waiting (the loader sets a quarter of the ring).
+const volatile __u64 wakeup_bytes = 256 * 1024;
 
 enum { EV_DATA = 1, EV_CLOSE = 2 };
 enum { SRC_SYSCALL = 0, SRC_SSL = 1 };
@@ -64,6 +66,7 @@ enum {
     ST_TRUNC_BYTES = 4,
     ST_SSL_NO_FD = 5,
     ST_CONNS = 6,
+    ST_LOST_CLOSE = 7,
     ST_MAX = 8,
 };
 
@@ -332,10 +335,9 @@ static __always_inline void fill_header(struct event *e, struct conn_key *k, str
 // Wake the reader only when a batch is waiting: one wakeup per record costs the traced
 // services a context switch each. The reader polls with a timeout, so a quiet ring is still
 // drained within that timeout.
-#define WAKEUP_BYTES (256 * 1024)
 static __always_inline __u64 wakeup_flag(void)
 {
-    return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+    return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
                                                                          : BPF_RB_NO_WAKEUP;
 }
 
@@ -487,6 +489,7 @@ static __always_inline void emit_close(struct conn_key *k, struct conn *c)
     __builtin_memcpy(e->data, c->seq, 32);
     if (bpf_ringbuf_output(&events, e, HDR_LEN + 32, wakeup_flag()) != 0) {
         stat_add(ST_LOST_EVENTS, 1);
+        stat_add(ST_LOST_CLOSE, 1);
         return;
     }
     stat_add(ST_EVENTS, 1);

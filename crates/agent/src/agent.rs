@@ -67,6 +67,7 @@ const ST_TRUNC_EVENTS: u32 = 3;
 const ST_TRUNC_BYTES: u32 = 4;
 const ST_SSL_NO_FD: u32 = 5;
 const ST_CONNS: u32 = 6;
+const ST_LOST_CLOSE: u32 = 7;
 
 /// What the agent saw and missed.
 #[derive(Debug, Clone, Default)]
@@ -76,6 +77,9 @@ pub struct AgentStats {
     /// Records lost because the ring buffer was full, per CPU. Each loss also shows up as a
     /// `Gap` on its connection.
     pub lost_events_per_cpu: Vec<u64>,
+    /// Lost records that were a connection's close: the tail of such a connection may be
+    /// missing without a `Gap` (its final offsets were in the lost record).
+    pub lost_close_events: u64,
     /// Payload bytes in the lost records, per CPU.
     pub lost_bytes_per_cpu: Vec<u64>,
     /// Calls whose payload exceeded `max_payload_per_event * max_chunks_per_call`.
@@ -218,6 +222,7 @@ impl Agent {
         let f_ports = u8::from(!cfg.ports.is_empty());
         let f_comms = u8::from(!cfg.process_names.is_empty());
         let f_cgroups = u8::from(!cfg.cgroups.is_empty());
+        let wakeup = u64::from(cfg.ring_size() / 4).min(256 * 1024);
         let mut bpf = EbpfLoader::new()
             .btf(Some(&btf))
             .override_global("agent_tgid", &pid, true)
@@ -227,6 +232,7 @@ impl Agent {
             .override_global("filter_ports", &f_ports, true)
             .override_global("filter_comms", &f_comms, true)
             .override_global("filter_cgroups", &f_cgroups, true)
+            .override_global("wakeup_bytes", &wakeup, true)
             .map_max_entries("events", cfg.ring_size())
             .load(OBJECT)
             .map_err(|e| AgentError::Load(Box::new(e)))?;
@@ -439,7 +445,7 @@ impl Agent {
         sink: &mut impl FnMut(FlowId, StreamEvent<'_>),
     ) -> Result<(), AgentError> {
         if self.drain(sink) == 0 {
-            // The kernel side wakes us only when a batch is waiting (see WAKEUP_BYTES in the
+            // The kernel side wakes us only when a batch is waiting (see wakeup_bytes in the
             // C source), so drain after the timeout too.
             let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
             let mut fds = [PollFd::new(self.ring.as_fd(), PollFlags::POLLIN)];
@@ -506,6 +512,7 @@ impl Agent {
                 s.truncated_bytes = per_cpu(ST_TRUNC_BYTES).iter().sum();
                 s.ssl_without_fd = per_cpu(ST_SSL_NO_FD).iter().sum();
                 s.kernel_connections = per_cpu(ST_CONNS).iter().sum();
+                s.lost_close_events = per_cpu(ST_LOST_CLOSE).iter().sum();
             }
         }
         s

@@ -484,3 +484,83 @@ fn outbound_opt_in_shows_the_client_side_too() {
         assert_eq!(responses(&f.to_client).first().map(|r| r.0), Some(200));
     }
 }
+
+/// Under a wrk flood with a deliberately small ring buffer, records are lost; every lost
+/// payload byte must come out as a `Gap` (unless the lost record was a connection's close,
+/// which carries the final offsets; those are counted separately).
+#[test]
+fn losses_under_flood_match_the_gaps() {
+    if !preconditions() {
+        return;
+    }
+    if !have("wrk") {
+        return skip("wrk not installed");
+    }
+    let (plain, tls, py) = (free_port(), free_port(), free_port());
+    let servers = match start_servers(plain, tls, py) {
+        Ok(s) => s,
+        Err(e) => return skip(&format!("cannot start test servers: {e}")),
+    };
+    // 16 KiB ring and a slow reader (it polls every 200 ms): losses are certain.
+    let cfg = AgentConfig {
+        ports: vec![plain],
+        ring_buffer_bytes: 16384,
+        ..Default::default()
+    };
+    let Some(mut agent) = start_agent(cfg) else {
+        return;
+    };
+    let (mut gap_bytes, mut data_bytes) = (0u64, 0u64);
+    let stats = {
+        let mut sink = |_: periscope_model::FlowId, ev: StreamEvent<'_>| match ev {
+            StreamEvent::Gap { len, .. } => gap_bytes += len,
+            StreamEvent::Data { bytes, .. } => data_bytes += bytes.len() as u64,
+            _ => {}
+        };
+        let wrk = Command::new("wrk")
+            .args(["-t1", "-c8", "-d3s"])
+            .arg(format!("http://127.0.0.1:{plain}/flood"))
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("wrk: {e}"));
+        let mut clients = vec![wrk];
+        let end = Instant::now() + Duration::from_secs(30);
+        while !clients.is_empty() && Instant::now() < end {
+            let _ = agent.poll(Duration::from_millis(200), &mut sink);
+            std::thread::sleep(Duration::from_millis(200));
+            clients.retain_mut(|c| matches!(c.try_wait(), Ok(None)));
+        }
+        // wrk's connections close when it exits; let their close records arrive.
+        let settle = Instant::now() + Duration::from_millis(1000);
+        while Instant::now() < settle {
+            let _ = agent.poll(Duration::from_millis(50), &mut sink);
+        }
+        agent.stop(&mut sink)
+    };
+    drop(servers);
+    let lost_bytes: u64 = stats.lost_bytes_per_cpu.iter().sum();
+    eprintln!(
+        "flood: data {data_bytes} B, gaps {gap_bytes} B, lost {} records / {lost_bytes} B (per CPU {:?}), lost closes {}, truncated {} B",
+        stats.lost_events(),
+        stats.lost_events_per_cpu,
+        stats.lost_close_events,
+        stats.truncated_bytes
+    );
+    assert!(
+        stats.lost_events() > 0,
+        "the flood should overrun a 16 KiB ring"
+    );
+    assert!(data_bytes > 0);
+    if stats.lost_close_events == 0 {
+        assert_eq!(
+            gap_bytes,
+            lost_bytes + stats.truncated_bytes,
+            "every lost byte is a gap"
+        );
+    } else {
+        assert!(
+            gap_bytes <= lost_bytes + stats.truncated_bytes,
+            "no gap without a loss"
+        );
+    }
+}
