@@ -17,15 +17,16 @@ pub struct ReassemblyConfig {
     /// recently active connection is closed with reason `evicted` (recently closed connections
     /// that only linger for late retransmissions are dropped first). Default 262144.
     pub max_flows: usize,
-    /// Most out-of-order payload bytes held per connection and direction while waiting for a
-    /// hole to fill. When a segment would exceed it, the oldest hole is declared a gap and the
-    /// data after it is delivered. Default 1 MiB.
+    /// Most out-of-order bytes held per connection and direction while waiting for a hole to
+    /// fill, counting each buffered segment as its payload plus 64 bytes of bookkeeping (so
+    /// that tiny segments cannot hide their real cost). When a segment would exceed it, the
+    /// oldest hole is declared a gap and the data after it is delivered. Default 1 MiB.
     pub max_buffered_bytes_per_flow: usize,
     /// Most out-of-order segments held per connection and direction (bounds the bookkeeping
     /// of many tiny segments). Exceeding it is handled like `max_buffered_bytes_per_flow`.
     /// Default 4096.
     pub max_buffered_segments_per_flow: usize,
-    /// Most out-of-order payload bytes held over all connections. Exceeding it is handled like
+    /// Most out-of-order bytes held over all connections (counted as above). Exceeding it is handled like
     /// `max_buffered_bytes_per_flow`, on the connection that needs the room. Default 256 MiB.
     pub max_buffered_bytes_total: usize,
     /// A connection with no packet for this long (capture time) is closed with reason

@@ -31,6 +31,11 @@ struct AckWait {
     packets: u16,
 }
 
+/// Bytes charged per buffered segment on top of its payload (map entry, `Vec` header,
+/// allocator overhead), so that the byte limits bound real memory even when a peer sends
+/// one-byte segments.
+pub(crate) const SEGMENT_OVERHEAD: usize = 64;
+
 /// Buffer limits, copied from the config.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -101,7 +106,7 @@ pub(crate) struct Half {
 pub(crate) struct HalfExtra {
     /// Buffered segments by stream offset; never overlapping, all beyond `offset`.
     buf: BTreeMap<u64, Vec<u8>>,
-    /// Payload bytes in `buf`.
+    /// Bytes charged for `buf`: payload plus [`SEGMENT_OVERHEAD`] per entry.
     buffered: usize,
     /// Highest end offset announced by a segment that was buffered (or whose captured part
     /// was short): at close, bytes up to here that never came are a gap.
@@ -135,9 +140,12 @@ impl Half {
     /// Bytes held in the buffer, counted entry by entry (tests check the running totals).
     #[cfg(test)]
     pub fn recount_buffered(&self) -> (usize, usize) {
-        self.extra
-            .as_ref()
-            .map_or((0, 0), |x| (x.buffered, x.buf.values().map(Vec::len).sum()))
+        self.extra.as_ref().map_or((0, 0), |x| {
+            (
+                x.buffered,
+                x.buf.values().map(|v| v.len() + SEGMENT_OVERHEAD).sum(),
+            )
+        })
     }
     /// Frees the buffer and counters (after `Close` was emitted).
     pub fn release(&mut self) {
@@ -368,9 +376,10 @@ impl Half {
             pieces.push((cur, end));
         }
         let new_bytes: usize = pieces.iter().map(|(s, e)| (e - s) as usize).sum();
+        let cost = new_bytes + pieces.len() * SEGMENT_OVERHEAD;
         if new_bytes > 0
-            && (x.buffered + new_bytes > lim.per_flow_bytes
-                || total + new_bytes > lim.total_bytes
+            && (x.buffered + cost > lim.per_flow_bytes
+                || total + cost > lim.total_bytes
                 || x.buf.len() + pieces.len() > lim.per_flow_segments)
         {
             return false;
@@ -381,8 +390,8 @@ impl Half {
                 .unwrap_or_default();
             x.buf.insert(*s as u64, chunk.to_vec());
         }
-        x.buffered += new_bytes;
-        *o.total += new_bytes;
+        x.buffered += cost;
+        *o.total += cost;
         if !pieces.is_empty() {
             x.out_of_order += 1;
             o.stats.out_of_order_segments += 1;
@@ -408,8 +417,8 @@ impl Half {
                 break;
             }
             let v = entry.remove();
-            x.buffered = x.buffered.saturating_sub(v.len());
-            *o.total = o.total.saturating_sub(v.len());
+            x.buffered = x.buffered.saturating_sub(v.len() + SEGMENT_OVERHEAD);
+            *o.total = o.total.saturating_sub(v.len() + SEGMENT_OVERHEAD);
             let end = k + v.len() as i64;
             if end <= cur {
                 self.retransmitted(v.len() as i64, o);
@@ -526,8 +535,8 @@ impl Half {
                 o.stats.drops.data_after_fin += 1;
             }
             for v in beyond.values() {
-                x.buffered = x.buffered.saturating_sub(v.len());
-                *o.total = o.total.saturating_sub(v.len());
+                x.buffered = x.buffered.saturating_sub(v.len() + SEGMENT_OVERHEAD);
+                *o.total = o.total.saturating_sub(v.len() + SEGMENT_OVERHEAD);
             }
             // A buffered segment straddling the FIN is cut at it.
             if let Some((&k, v)) = x.buf.iter_mut().next_back() {

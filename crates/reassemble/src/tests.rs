@@ -10,6 +10,8 @@ use periscope_model::{
 use std::time::Duration;
 
 const S: u8 = TcpFlags::SYN;
+/// What each buffered segment costs on top of its payload.
+const OV: usize = crate::half::SEGMENT_OVERHEAD;
 const A: u8 = TcpFlags::ACK;
 const F: u8 = TcpFlags::FIN;
 const R: u8 = TcpFlags::RST;
@@ -189,7 +191,7 @@ fn out_of_order_is_buffered_until_the_hole_fills() {
     t.handshake();
     t.c(11, 1001, A, "again");
     t.c(6, 1001, A, "world");
-    assert_eq!(t.r.buffered_bytes(), 10);
+    assert_eq!(t.r.buffered_bytes(), 10 + 2 * OV);
     t.c(1, 1001, A, "hello");
     assert_eq!(t.r.buffered_bytes(), 0);
     t.finish();
@@ -712,16 +714,16 @@ fn eviction_at_max_flows_takes_the_least_recently_active() {
 #[test]
 fn buffer_cap_declares_the_hole_a_gap() {
     let cfg = ReassemblyConfig {
-        max_buffered_bytes_per_flow: 10,
+        max_buffered_bytes_per_flow: 10 + 2 * OV,
         ..Default::default()
     };
     let mut t = T::with(cfg);
     t.handshake();
     t.c(6, 1001, A, "world");
     t.c(11, 1001, A, "again");
-    assert_eq!(t.r.buffered_bytes(), 10);
+    assert_eq!(t.r.buffered_bytes(), 10 + 2 * OV);
     t.c(21, 1001, A, "after"); // would make 15 bytes: [1, 6) is given up
-    assert_eq!(t.r.buffered_bytes(), 5);
+    assert_eq!(t.r.buffered_bytes(), 5 + OV);
     t.c(16, 1001, A, "fill!");
     assert_eq!(t.r.buffered_bytes(), 0);
     t.finish();
@@ -743,7 +745,7 @@ fn buffer_cap_declares_the_hole_a_gap() {
 #[test]
 fn total_buffer_cap_and_segment_cap() {
     let cfg = ReassemblyConfig {
-        max_buffered_bytes_total: 8,
+        max_buffered_bytes_total: 8 + 2 * OV,
         ..Default::default()
     };
     let mut t = T::with(cfg);
@@ -752,7 +754,7 @@ fn total_buffer_cap_and_segment_cap() {
     // Another connection needs room: it gives up its own hole, not the other's.
     t.seg_full(ep(1, 40001), srv(), 10, 0, A, b"aaaa", 4);
     t.seg_full(ep(1, 40001), srv(), 20, 0, A, b"bbbb", 4);
-    assert_eq!(t.r.buffered_bytes(), 5);
+    assert_eq!(t.r.buffered_bytes(), 5 + OV);
     let got = t.take();
     assert_eq!(
         got[got.len() - 3..],
