@@ -44,7 +44,11 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
     let config = AgentConfig {
         ports: args.ports.clone(),
         process_names: args.process_names.clone(),
-        direction: if args.both_directions { CaptureDirection::Both } else { CaptureDirection::default() },
+        direction: if args.both_directions {
+            CaptureDirection::Both
+        } else {
+            CaptureDirection::default()
+        },
         openssl: !args.no_openssl,
         ..AgentConfig::default()
     };
@@ -66,12 +70,16 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
         }
     })?;
     pipeline.add_consumer(Box::new(Analysers::new(true, false)?));
-    let deadline = args.duration.map(|s| std::time::Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let deadline = args
+        .duration
+        .map(|s| std::time::Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     while !stop.load(Ordering::Relaxed) && !WRITE_FAILED.load(Ordering::Relaxed) {
         if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
             break;
         }
-        agent.poll(Duration::from_millis(200), &mut |flow, ev| pipeline.feed_stream_event(flow, ev))?;
+        agent.poll(Duration::from_millis(200), &mut |flow, ev| {
+            pipeline.feed_stream_event(flow, ev)
+        })?;
         pipeline.advance_clock(Timestamp::from(SystemTime::now()));
     }
     let stats = agent.stop(&mut |flow, ev| pipeline.feed_stream_event(flow, ev));

@@ -16,7 +16,9 @@ impl Analysers {
     /// Builds the analysers that are switched on.
     pub fn new(detect: bool, discover: bool) -> anyhow::Result<Self> {
         Ok(Analysers {
-            detector: detect.then(|| Detector::new(DetectConfig::default())).transpose()?,
+            detector: detect
+                .then(|| Detector::new(DetectConfig::default()))
+                .transpose()?,
             inventory: discover.then(|| Inventory::new(DiscoverConfig::default())),
         })
     }
@@ -24,7 +26,11 @@ impl Analysers {
 
 impl ExchangeConsumer for Analysers {
     fn on_exchange(&mut self, ex: &Exchange, out: &mut Vec<Event>) {
-        let attacks = self.detector.as_ref().map(|d| d.analyse(ex)).unwrap_or_default();
+        let attacks = self
+            .detector
+            .as_ref()
+            .map(|d| d.analyse(ex))
+            .unwrap_or_default();
         if let Some(inventory) = &mut self.inventory {
             inventory.observe_flagged(ex, u32::try_from(attacks.len()).unwrap_or(u32::MAX));
         }
@@ -33,7 +39,12 @@ impl ExchangeConsumer for Analysers {
 
     fn finish(&mut self, out: &mut Vec<Event>) {
         if let Some(inventory) = &self.inventory {
-            out.extend(inventory.endpoint_events().into_iter().map(|e| Event::Endpoint(Box::new(e))));
+            out.extend(
+                inventory
+                    .endpoint_events()
+                    .into_iter()
+                    .map(|e| Event::Endpoint(Box::new(e))),
+            );
         }
     }
 }

@@ -78,7 +78,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     })?;
-    pipeline.add_consumer(Box::new(crate::analysers::Analysers::new(!args.no_detect, !args.no_discover)?));
+    pipeline.add_consumer(Box::new(crate::analysers::Analysers::new(
+        !args.no_detect,
+        !args.no_discover,
+    )?));
 
     let totals = feed_files(&args.files, &mut pipeline, !args.quiet);
     drop(pipeline);
@@ -91,7 +94,11 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e).context("writing events"),
         _ => {}
     }
-    Ok(if totals.frames == 0 && totals.files_failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if totals.frames == 0 && totals.files_failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Reads `files` in order through `pipeline`, finishes it, and (when `report`) prints the
@@ -114,7 +121,12 @@ pub fn feed_files<E: FnMut(periscope_model::Event)>(
     }
     pipeline.finish();
     if report {
-        crate::summary::print(&mut io::stderr(), &totals, &pipeline.stats(), started.elapsed());
+        crate::summary::print(
+            &mut io::stderr(),
+            &totals,
+            &pipeline.stats(),
+            started.elapsed(),
+        );
     }
     totals
 }
@@ -145,8 +157,10 @@ fn read_file<E: FnMut(periscope_model::Event)>(
     let bar = (progress && io::stderr().is_terminal() && file_len > 64 << 20).then(|| {
         let bar = ProgressBar::new(file_len);
         bar.set_style(
-            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     });

@@ -32,7 +32,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         ("pipeline + NDJSON", full_pipeline_json),
     ];
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:<24} {:>12} {:>12} {:>10} {:>10}", "stage", "median s", "Gbit/s", "ratio", "events")?;
+    writeln!(
+        out,
+        "{:<24} {:>12} {:>12} {:>10} {:>10}",
+        "stage", "median s", "Gbit/s", "ratio", "events"
+    )?;
     let mut baseline = None;
     for (name, stage) in stages {
         let mut times = Vec::with_capacity(args.runs);
@@ -128,7 +132,10 @@ fn full_pipeline_json(path: &Path) -> anyhow::Result<u64> {
     Ok(events)
 }
 
-fn feed_file<E: FnMut(periscope_model::Event)>(path: &Path, pipeline: &mut Pipeline<E>) -> anyhow::Result<()> {
+fn feed_file<E: FnMut(periscope_model::Event)>(
+    path: &Path,
+    pipeline: &mut Pipeline<E>,
+) -> anyhow::Result<()> {
     let mut reader = periscope_capture::open(path)?;
     while let Some(frame) = reader.next_frame()? {
         pipeline.feed_frame(&frame);
@@ -144,7 +151,10 @@ fn idle_flow_memory(n: u64) -> anyhow::Result<(u64, u64)> {
     let server = Endpoint::new([10, 0, 0, 1].into(), 80);
     let request = b"GET /idle HTTP/1.1\r\nHost: example\r\n\r\n";
     for i in 0..n {
-        let client = Endpoint::new([10, 1, (i >> 16) as u8, (i >> 8) as u8].into(), 1024 + (i & 0xff) as u16 * 200);
+        let client = Endpoint::new(
+            [10, 1, (i >> 16) as u8, (i >> 8) as u8].into(),
+            1024 + (i & 0xff) as u16 * 200,
+        );
         let ts = Timestamp::from_secs_nanos(1_700_000_000, (i % 1_000_000) as u32 * 1000);
         let seg = |src, dst, seq, ack, flags, payload: &'static [u8]| Segment {
             ts,
@@ -160,8 +170,22 @@ fn idle_flow_memory(n: u64) -> anyhow::Result<(u64, u64)> {
             payload_len: payload.len() as u32,
         };
         pipeline.feed_segment(&seg(client, server, 1000, 0, TcpFlags::SYN, b""));
-        pipeline.feed_segment(&seg(server, client, 5000, 1001, TcpFlags::SYN | TcpFlags::ACK, b""));
-        pipeline.feed_segment(&seg(client, server, 1001, 5001, TcpFlags::ACK | TcpFlags::PSH, request));
+        pipeline.feed_segment(&seg(
+            server,
+            client,
+            5000,
+            1001,
+            TcpFlags::SYN | TcpFlags::ACK,
+            b"",
+        ));
+        pipeline.feed_segment(&seg(
+            client,
+            server,
+            1001,
+            5001,
+            TcpFlags::ACK | TcpFlags::PSH,
+            request,
+        ));
     }
     let after = rss_kib();
     drop(pipeline);

@@ -39,7 +39,9 @@ impl CoverageTable {
 
     /// Records one finished connection.
     pub fn on_connection(&mut self, summary: &ConnectionSummary) {
-        let Some(entry) = self.entry(summary.flow.server) else { return };
+        let Some(entry) = self.entry(summary.flow.server) else {
+            return;
+        };
         let report = &mut entry.report;
         if report.server.is_none() {
             report.server = Some(summary.flow.server);
@@ -82,7 +84,9 @@ impl CoverageTable {
 
     /// Records one exchange.
     pub fn on_exchange(&mut self, ex: &Exchange) {
-        let Some(entry) = self.entry(ex.flow.server) else { return };
+        let Some(entry) = self.entry(ex.flow.server) else {
+            return;
+        };
         let report = &mut entry.report;
         report.server.get_or_insert(ex.flow.server);
         report.exchanges += 1;
@@ -94,14 +98,22 @@ impl CoverageTable {
 
     /// The coverage reports, servers sorted by address, with their notes written.
     pub fn reports(&self) -> Vec<Coverage> {
-        let mut out: Vec<Coverage> = self.servers.values().map(ServerCoverage::finished).collect();
+        let mut out: Vec<Coverage> = self
+            .servers
+            .values()
+            .map(ServerCoverage::finished)
+            .collect();
         out.sort_by_key(|c| c.server);
         out
     }
 
     /// Takes the coverage events out of the table.
     pub fn drain_events(&mut self) -> Vec<Event> {
-        let events = self.reports().into_iter().map(|c| Event::Coverage(Box::new(c))).collect();
+        let events = self
+            .reports()
+            .into_iter()
+            .map(|c| Event::Coverage(Box::new(c)))
+            .collect();
         self.servers.clear();
         events
     }
@@ -112,14 +124,24 @@ impl ServerCoverage {
         let mut c = self.report.clone();
         let seen: u64 = c.bytes.iter().sum();
         let lost: u64 = c.gap_bytes.iter().sum();
-        c.loss_rate = if seen + lost == 0 { 0.0 } else { lost as f64 / (seen + lost) as f64 };
+        c.loss_rate = if seen + lost == 0 {
+            0.0
+        } else {
+            lost as f64 / (seen + lost) as f64
+        };
         c.notes = self.notes(&c);
         c
     }
 
     fn notes(&self, c: &Coverage) -> Vec<String> {
         let mut notes = Vec::new();
-        let pct = |n: u64, of: u64| if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 };
+        let pct = |n: u64, of: u64| {
+            if of == 0 {
+                0.0
+            } else {
+                100.0 * n as f64 / of as f64
+            }
+        };
         if c.connections > 0 && c.one_way_connections == c.connections {
             let which = if self.one_way[0] == c.connections {
                 "only client→server packets seen (requests-only or asymmetric mirror)"
@@ -152,7 +174,10 @@ impl ServerCoverage {
             ));
         }
         if c.truncated_bodies > 0 {
-            notes.push(format!("{} exchanges with a truncated body", c.truncated_bodies));
+            notes.push(format!(
+                "{} exchanges with a truncated body",
+                c.truncated_bodies
+            ));
         }
         if c.no_response > 0 {
             notes.push(format!("{} requests without a response", c.no_response));

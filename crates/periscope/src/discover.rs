@@ -62,7 +62,11 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     // Read the spec and state first so that a bad path fails before the capture is processed.
-    let spec = opts.spec.as_deref().map(periscope_discover::load_spec).transpose()?;
+    let spec = opts
+        .spec
+        .as_deref()
+        .map(periscope_discover::load_spec)
+        .transpose()?;
     let previous = opts.state.as_deref().map(State::load).transpose()?;
     let detector = Detector::new(DetectConfig::default())?;
     let mut inventory = Inventory::new(opts.config.clone());
@@ -77,7 +81,8 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
     if totals.frames == 0 && totals.files_failed > 0 {
         return Ok(ExitCode::from(1));
     }
-    let (_, report) = periscope_discover::finish(inventory, spec.as_ref(), previous.as_ref(), &opts)?;
+    let (_, report) =
+        periscope_discover::finish(inventory, spec.as_ref(), previous.as_ref(), &opts)?;
     let format = match args.format {
         ReportFormat::Text => OutputFormat::Text,
         ReportFormat::Json => OutputFormat::Json,

@@ -35,7 +35,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if args.file.as_os_str() == "-" {
         periscope_detect::run_eval(io::stdin().lock(), &mut out, format)?;
     } else {
-        let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
+        let file = std::fs::File::open(&args.file)
+            .with_context(|| format!("cannot open {}", args.file.display()))?;
         periscope_detect::run_eval(BufReader::new(file), &mut out, format)?;
     }
     out.flush()?;

@@ -17,7 +17,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "periscope", version, about = "Out-of-band web and API security sensor")]
+#[command(
+    name = "periscope",
+    version,
+    about = "Out-of-band web and API security sensor"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -57,7 +57,13 @@ pub struct TextWriter<W: Write> {
 impl<W: Write> TextWriter<W> {
     /// Writes to `out`.
     pub fn new(out: W) -> Self {
-        TextWriter { out, header_written: false, coverage: Vec::new(), attacks: Vec::new(), endpoints: Vec::new() }
+        TextWriter {
+            out,
+            header_written: false,
+            coverage: Vec::new(),
+            attacks: Vec::new(),
+            endpoints: Vec::new(),
+        }
     }
 
     fn exchange_row(&mut self, ex: &Exchange) -> io::Result<()> {
@@ -83,7 +89,12 @@ impl<W: Write> TextWriter<W> {
         let flags: Vec<String> = ex
             .flags
             .iter()
-            .map(|f| serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .map(|f| {
+                serde_json::to_value(f)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            })
             .collect();
         let mut tunnel = String::new();
         for t in ex.flow.tunnel.iter() {
@@ -131,8 +142,16 @@ impl<W: Write> TextWriter<W> {
         if self.endpoints.is_empty() {
             return Ok(());
         }
-        writeln!(self.out, "\nAPI INVENTORY ({} endpoints)", self.endpoints.len())?;
-        writeln!(self.out, "{:<7} {:<30} {:<50} {:>6} {:>4}  AUTH / SENSITIVE", "METHOD", "HOST", "PATH", "HITS", "RISK")?;
+        writeln!(
+            self.out,
+            "\nAPI INVENTORY ({} endpoints)",
+            self.endpoints.len()
+        )?;
+        writeln!(
+            self.out,
+            "{:<7} {:<30} {:<50} {:>6} {:>4}  AUTH / SENSITIVE",
+            "METHOD", "HOST", "PATH", "HITS", "RISK"
+        )?;
         for e in &self.endpoints {
             writeln!(
                 self.out,
@@ -160,7 +179,10 @@ impl<W: Write> TextWriter<W> {
             "SERVER", "CONNS", "PKTS →S", "PKTS →C", "EXCHANGES", "LOSS"
         )?;
         for c in &self.coverage {
-            let server = c.server.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
+            let server = c
+                .server
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "?".into());
             writeln!(
                 self.out,
                 "{server:<45} {:>6} {:>10} {:>10} {:>9} {:>6.2}%",

@@ -8,7 +8,7 @@ use crate::coverage::CoverageTable;
 use periscope_decode::{DecodeConfig, Decoded, Decoder};
 use periscope_http::{HttpConfig, HttpOutput, HttpTracker};
 use periscope_model::{Event, Exchange, FlowId, Frame, Segment, StreamEvent, Timestamp};
-use periscope_reassemble::{ReassemblyConfig, Reassembler};
+use periscope_reassemble::{Reassembler, ReassemblyConfig};
 use std::time::Duration;
 
 /// How often (in capture time) idle flows and unanswered requests are checked.
@@ -57,17 +57,42 @@ struct AfterReassembly<E: FnMut(Event)> {
 
 impl<E: FnMut(Event)> AfterReassembly<E> {
     fn on_stream_event(&mut self, flow: FlowId, ev: StreamEvent<'_>) {
-        let Self { http, coverage, consumers, emit, exchanges, pending } = self;
-        http.on_event(flow, ev, &mut |out| route(out, coverage, consumers, emit, exchanges, pending));
+        let Self {
+            http,
+            coverage,
+            consumers,
+            emit,
+            exchanges,
+            pending,
+        } = self;
+        http.on_event(flow, ev, &mut |out| {
+            route(out, coverage, consumers, emit, exchanges, pending)
+        });
     }
 
     fn advance(&mut self, now: Timestamp) {
-        let Self { http, coverage, consumers, emit, exchanges, pending } = self;
-        http.advance(now, &mut |out| route(out, coverage, consumers, emit, exchanges, pending));
+        let Self {
+            http,
+            coverage,
+            consumers,
+            emit,
+            exchanges,
+            pending,
+        } = self;
+        http.advance(now, &mut |out| {
+            route(out, coverage, consumers, emit, exchanges, pending)
+        });
     }
 
     fn finish(&mut self) {
-        let Self { http, coverage, consumers, emit, exchanges, pending } = self;
+        let Self {
+            http,
+            coverage,
+            consumers,
+            emit,
+            exchanges,
+            pending,
+        } = self;
         http.finish(&mut |out| route(out, coverage, consumers, emit, exchanges, pending));
         for consumer in consumers.iter_mut() {
             consumer.finish(pending);
@@ -135,7 +160,9 @@ impl<E: FnMut(Event)> Pipeline<E> {
         if let Decoded::Tcp(segment) = self.decoder.decode(frame) {
             let after = &mut self.after;
             self.reassembler
-                .process(&segment, &mut |flow: FlowId, ev: StreamEvent<'_>| after.on_stream_event(flow, ev));
+                .process(&segment, &mut |flow: FlowId, ev: StreamEvent<'_>| {
+                    after.on_stream_event(flow, ev)
+                });
         }
     }
 
@@ -144,7 +171,9 @@ impl<E: FnMut(Event)> Pipeline<E> {
         self.tick(segment.ts);
         let after = &mut self.after;
         self.reassembler
-            .process(segment, &mut |flow: FlowId, ev: StreamEvent<'_>| after.on_stream_event(flow, ev));
+            .process(segment, &mut |flow: FlowId, ev: StreamEvent<'_>| {
+                after.on_stream_event(flow, ev)
+            });
     }
 
     /// Feeds one stream event from a source that reassembles itself (the eBPF agent).
@@ -175,7 +204,9 @@ impl<E: FnMut(Event)> Pipeline<E> {
         self.decoder.expire_fragments(self.clock);
         let after = &mut self.after;
         self.reassembler
-            .advance(self.clock, &mut |flow: FlowId, ev: StreamEvent<'_>| after.on_stream_event(flow, ev));
+            .advance(self.clock, &mut |flow: FlowId, ev: StreamEvent<'_>| {
+                after.on_stream_event(flow, ev)
+            });
         self.after.advance(self.clock);
     }
 

@@ -27,7 +27,11 @@ fn write_summary(
         secs,
         totals.bytes as f64 * 8.0 / secs / 1e9,
         totals.frames as f64 / secs,
-        if totals.files_failed > 0 { format!(", {} file(s) unreadable", totals.files_failed) } else { String::new() },
+        if totals.files_failed > 0 {
+            format!(", {} file(s) unreadable", totals.files_failed)
+        } else {
+            String::new()
+        },
     )?;
     writeln!(
         out,
@@ -66,8 +70,11 @@ fn write_summary(
         parse_errors_total(http),
         http.truncated_bodies,
     )?;
-    let malformed: Vec<String> =
-        decode.malformed_by_kind().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k:?} {n}")).collect();
+    let malformed: Vec<String> = decode
+        .malformed_by_kind()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{k:?} {n}"))
+        .collect();
     if !malformed.is_empty() {
         writeln!(out, "  malformed packets: {}", malformed.join(", "))?;
     }
