@@ -260,6 +260,7 @@ impl Conn {
                         }
                         Sniff::Http => {
                             self.mode = Mode::Http;
+                            self.protocol = Some(Protocol::Http1);
                             let buf = std::mem::take(&mut self.sniff);
                             let rest = bytes.get(room.min(bytes.len())..).unwrap_or_default();
                             // The head began when its first byte arrived, not now.
@@ -453,7 +454,7 @@ impl Conn {
         // requests came than requests were surely lost. (A lost response looks the same; erring
         // that way only costs pairings, never makes a wrong one.)
         let earlier_requests = self.counts.requests > 1;
-        let lost_answered = self.orphans_since_req_head >= self.req_lost_min.max(1);
+        let lost_answered = self.orphans_since_req_head >= self.req_lost_min;
         if waiting > 0
             || (earlier_requests && self.responses_since_req_head == 0)
             || (self.req_gap_pending && !lost_answered)
@@ -837,6 +838,13 @@ impl Conn {
         let out = self.half(dir).gap(len);
         if out.skipped {
             ctx.stats.gaps_skipped += 1;
+        }
+        if out.salvaged_head {
+            let ts = self.half(dir).msg_ts().unwrap_or_default();
+            self.on_head(dir, ts, ctx);
+            if let Some(m) = self.half(dir).end_after_gap() {
+                self.on_done(dir, *m, ctx);
+            }
         }
         if let Some(m) = out.done {
             self.on_done(dir, *m, ctx);

@@ -113,6 +113,10 @@ pub(crate) struct GapOutcome {
     pub lost: Loss,
     /// The gap was skipped inside a body of known length.
     pub skipped: bool,
+    /// The gap cut a head after its first line: what was read of it is ready as a message
+    /// (see [`Half::head`]); the caller handles it like a parsed head, then calls
+    /// [`Half::end_after_gap`].
+    pub salvaged_head: bool,
 }
 
 /// The reader of one direction.
@@ -155,6 +159,11 @@ impl Half {
     /// The head of the message being read, after [`Step::Head`].
     pub fn head(&self) -> Option<&Head> {
         self.msg.as_ref().map(|m| &m.head)
+    }
+
+    /// Time of the first byte of the message being read.
+    pub fn msg_ts(&self) -> Option<Timestamp> {
+        self.msg.as_ref().map(|m| m.ts)
     }
 
     /// Mutable flags of the message being read.
@@ -619,6 +628,11 @@ impl Half {
     /// message in progress ends, flagged, and the reader resyncs at the next message start.
     pub fn gap(&mut self, len: u64) -> GapOutcome {
         let mut out = GapOutcome::default();
+        if self.state == State::Head && self.msg.is_none() && self.salvage_head() {
+            out.salvaged_head = true;
+            out.lost = Loss::Maybe;
+            return out;
+        }
         match self.state {
             State::Tunnel => self.tunnel_bytes += len,
             State::Held => {
@@ -677,6 +691,54 @@ impl Half {
             }
         }
         out
+    }
+
+    /// Reads the complete lines of a head cut by a gap (start line and the fields before the
+    /// cut), so that what was seen of the message is kept: on captures with a small snap
+    /// length this is often the whole request line and status code.
+    fn salvage_head(&mut self) -> bool {
+        let Some(last_nl) = memchr::memrchr(b'\n', &self.buf) else {
+            return false;
+        };
+        let mut head = self.buf.get(..=last_nl).unwrap_or_default().to_vec();
+        head.extend_from_slice(b"\r\n");
+        let mut flags = vec![Flag::Gap, Flag::IncompleteMessage];
+        let parsed = match self.role {
+            StartKind::Request => {
+                parser::parse_request_head(&head, usize::MAX, &mut flags).map(Head::Request)
+            }
+            StartKind::Response => {
+                parser::parse_response_head(&head, usize::MAX, &mut flags).map(Head::Response)
+            }
+        };
+        let Ok(h) = parsed else {
+            return false;
+        };
+        let ts = self.head_ts.take().unwrap_or_default();
+        self.msg = Some(Box::new(InMsg {
+            head: h,
+            ts,
+            ts_end: ts,
+            raw: Vec::new(),
+            len: 0,
+            over_cap: false,
+            gap: true,
+            incomplete: true,
+            flags,
+            trailers: Headers::default(),
+        }));
+        self.buf.clear();
+        true
+    }
+
+    /// Ends the salvaged message (if its framing did not already) and resyncs.
+    pub fn end_after_gap(&mut self) -> Option<Box<InMsg>> {
+        let m = self.msg.take();
+        if self.state != State::Tunnel {
+            self.buf.clear();
+            self.enter_resync_from_buf(0);
+        }
+        m
     }
 
     fn lose(&mut self, len: u64) {
