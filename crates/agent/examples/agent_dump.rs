@@ -13,6 +13,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut cfg = AgentConfig::default();
     let mut secs = u64::MAX;
     let mut quiet = false;
+    let mut sensor: Option<std::net::SocketAddr> = None;
+    let mut token = String::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -24,6 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .push(args.next().ok_or("--comm needs a value")?),
             "--both" => cfg.direction = CaptureDirection::Both,
             "--quiet" => quiet = true,
+            "--sensor" => sensor = Some(args.next().ok_or("--sensor needs HOST:PORT")?.parse()?),
+            "--token" => token = args.next().ok_or("--token needs a value")?,
             "--ring" => {
                 cfg.ring_buffer_bytes = args.next().ok_or("--ring needs a value")?.parse()?
             }
@@ -38,12 +42,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let end = Instant::now() + Duration::from_secs(secs.min(86400 * 365));
     let (mut data_bytes, mut gap_bytes, mut events) = (0u64, 0u64, 0u64);
+    // Shared between the event closure (push) and the loop (flush).
+    let forwarder = std::cell::RefCell::new(
+        sensor.map(|a| periscope_agent::wire::Forwarder::new(a, token.as_bytes(), 64 << 20)),
+    );
     let mut print = |flow: periscope_model::FlowId, ev: StreamEvent<'_>| {
         events += 1;
         match ev {
             StreamEvent::Data { bytes, .. } => data_bytes += bytes.len() as u64,
             StreamEvent::Gap { len, .. } => gap_bytes += len,
             _ => {}
+        }
+        if let Some(f) = forwarder.borrow_mut().as_mut() {
+            f.push(flow, &ev);
+            return;
         }
         if quiet {
             return;
@@ -71,8 +83,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     while Instant::now() < end {
         agent.poll(Duration::from_millis(200), &mut print)?;
+        if let Some(f) = forwarder.borrow_mut().as_mut() {
+            f.flush();
+        }
     }
     let stats = agent.stop(&mut print);
+    if let Some(f) = forwarder.borrow_mut().as_mut() {
+        let end = Instant::now() + Duration::from_secs(5);
+        while f.pending() > 0 && Instant::now() < end {
+            f.flush();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!(
+            "sensor: {} bytes unacknowledged, {} connects, {} data->gap, {} dropped",
+            f.pending(),
+            f.connects,
+            f.degraded_to_gap,
+            f.dropped
+        );
+    }
     if !quiet {
         eprintln!("{stats:#?}");
     }

@@ -43,6 +43,7 @@ mod error;
 mod event;
 mod procfs;
 mod tracker;
+pub mod wire;
 
 pub use agent::{Agent, AgentStats};
 pub use config::{AgentConfig, CaptureDirection, MAX_CHUNKS_PER_CALL, MAX_PAYLOAD_PER_EVENT};
