@@ -3,7 +3,7 @@
 //! resident memory (VmRSS) before and after.
 //!
 //! `cargo run --release -p periscope-reassemble --example flow_memory [-- N [MODE]]`, MODE one
-//! of `idle`, `inorder`, `ooo` (default: all three, each measured in a fresh process so that
+//! of `idle`, `inorder`, `ooo`, `tiny` (default: all three, each measured in a fresh process so that
 //! memory kept by the allocator does not hide the next one's growth).
 
 use periscope_model::{Endpoint, FlowId, Segment, StreamEvent, TcpFlags, Timestamp, TunnelPath};
@@ -62,6 +62,40 @@ fn run(n: u32, label: &str, flags: u8, payload: &[u8], out_of_order: bool) {
     std::hint::black_box(events);
 }
 
+/// Hostile case: `flows` connections each sending one-byte segments every other byte (never
+/// contiguous), so every byte is a buffered segment. Shows that the limits, which charge a
+/// per-segment overhead, bound the real memory.
+fn tiny(flows: u32) {
+    let before = vm_rss_kib();
+    let mut r = Reassembler::new(ReassemblyConfig::default());
+    let mut sink = |_: FlowId, _: StreamEvent<'_>| {};
+    for i in 0..flows {
+        for k in 0..5000u32 {
+            let seg = Segment {
+                ts: Timestamp(1_000_000_000),
+                src: Endpoint::new([10, (i >> 16) as u8, (i >> 8) as u8, i as u8].into(), 40000),
+                dst: Endpoint::new([10, 255, 0, 1].into(), 80),
+                tunnel: TunnelPath::default(),
+                vlan: None,
+                seq: 1000 + 2 * k,
+                ack: 1,
+                flags: TcpFlags(TcpFlags::ACK),
+                window: 0,
+                payload: b"x",
+                payload_len: 1,
+            };
+            r.process(&seg, &mut sink);
+        }
+    }
+    let after = vm_rss_kib();
+    println!(
+        "hostile 1-byte segments: flows={flows} buffered (charged)={:.1} MiB gaps={} | VmRSS {before} -> {after} KiB, +{:.1} MiB",
+        r.buffered_bytes() as f64 / 1048576.0,
+        r.stats().gaps,
+        after.saturating_sub(before) as f64 / 1024.0,
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
@@ -74,6 +108,7 @@ fn main() {
             &[b'x'; 100],
             false,
         ),
+        Some("tiny") => tiny(n / 100),
         Some("ooo") => run(
             n,
             "100 B out of order buffered",
@@ -82,7 +117,7 @@ fn main() {
             true,
         ),
         _ => {
-            for mode in ["idle", "inorder", "ooo"] {
+            for mode in ["idle", "inorder", "ooo", "tiny"] {
                 let status = args.first().map(|exe| {
                     std::process::Command::new(exe)
                         .arg(n.to_string())

@@ -18,7 +18,7 @@ pub struct ReassemblyConfig {
     /// that only linger for late retransmissions are dropped first). Default 262144.
     pub max_flows: usize,
     /// Most out-of-order bytes held per connection and direction while waiting for a hole to
-    /// fill, counting each buffered segment as its payload plus 64 bytes of bookkeeping (so
+    /// fill, counting each buffered segment as its payload plus 96 bytes of bookkeeping (so
     /// that tiny segments cannot hide their real cost). When a segment would exceed it, the
     /// oldest hole is declared a gap and the data after it is delivered. Default 1 MiB.
     pub max_buffered_bytes_per_flow: usize,

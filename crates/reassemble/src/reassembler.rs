@@ -85,7 +85,7 @@ impl Reassembler {
         self.table.len()
     }
 
-    /// Out-of-order bytes held over all connections: payload plus 64 bytes of bookkeeping per
+    /// Out-of-order bytes held over all connections: payload plus 96 bytes of bookkeeping per
     /// buffered segment (what the `max_buffered_bytes_*` limits count).
     pub fn buffered_bytes(&self) -> usize {
         self.buffered_total
