@@ -1291,3 +1291,30 @@ fn randomized_garbage_keeps_the_event_contract_and_the_limits() {
         );
     }
 }
+
+#[test]
+fn syn_with_data_and_data_straddling_the_fin() {
+    let mut t = T::new();
+    // TCP Fast Open: the SYN carries the first request bytes.
+    t.c(0, 0, S, "GET");
+    t.s(1000, 4, S | A, "");
+    // Retransmitted SYN with the same data: ignored as a retransmission.
+    t.c(0, 0, S, "GET");
+    // FIN at 7 announced with the data; a later segment straddles it (its "x" at 6 is a
+    // retransmission, the rest lies beyond the FIN).
+    t.c(4, 1001, A | F, " /x");
+    t.c(6, 1001, A, "xyZZ");
+    t.s(1001, 8, A | F, "");
+    assert_eq!(
+        t.take(),
+        lines(&[
+            "open 1 40000>80 hs",
+            "data 1 > GET",
+            "data 1 >  /x",
+            "close 1 fin"
+        ])
+    );
+    assert_eq!(t.r.stats().syn_retransmissions, 1);
+    assert_eq!(t.r.stats().drops.data_after_fin, 1);
+    assert_eq!(t.log.closes[0].retransmitted_bytes, [3 + 1, 0]);
+}
