@@ -15,6 +15,15 @@
 //! evicted). Reaching one sets a [`Flag`](periscope_model::Flag) on the exchange and bumps a
 //! counter in [`HttpStats`]; nothing from the wire can make it fail or panic.
 //!
+//! **Pairing after loss:** responses answer requests in order, but loss hides how many
+//! messages went missing. Whenever the count is uncertain the tracker emits requests and
+//! responses alone (flagged `Gap`) instead of guessing; it pairs again once the traffic proves
+//! order (see `h1/conn.rs`). A property test feeds thousands of damaged keep-alive and
+//! pipelined conversations and checks that no pair is ever wrong. What a gap leaves of a head
+//! (the start line and complete fields) is kept. A response delivered before its request
+//! (cross-direction reordering) waits for it when the connection was seen whole without
+//! request loss.
+//!
 //! Layout: `h1/parser.rs` (pure functions over bytes), `h1/half.rs` (one direction's message
 //! reader), `h1/conn.rs` (pairing and gap bookkeeping), `tracker.rs` (the driver), `decode.rs`,
 //! `classify.rs`.
