@@ -20,8 +20,8 @@ fn main() -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let s = run_eval(input, &mut out, format)?;
     eprintln!(
-        "TPR {:.4} FPR {:.4} ({} attacks, {} benign) {:.0} req/s",
-        s.tpr, s.fpr, s.attacks, s.benign, s.requests_per_sec
+        "TPR {:.4} FPR {:.4} ({} attacks, {} benign) {:.0} req/s wall, {:.0} req/s of CPU",
+        s.tpr, s.fpr, s.attacks, s.benign, s.requests_per_sec, s.cpu_requests_per_sec
     );
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::io::Read;
 /// input unchanged (borrowed) when there is nothing to decode. Invalid escapes stay as they are.
 pub fn url_decode(s: &str, plus: bool) -> Cow<'_, str> {
     let b = s.as_bytes();
-    if !b.contains(&b'%') && !(plus && b.contains(&b'+')) {
+    if !(b.contains(&b'%') || plus && b.contains(&b'+')) {
         return Cow::Borrowed(s);
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
