@@ -117,7 +117,10 @@ done
 # --- capture ----------------------------------------------------------------------------------
 cap_if=$VC
 [ "$iface" = any ] && cap_if=any
-targs=(-i "$cap_if" -U -n -Z root --time-stamp-precision="$prec" -w "$work/out.pcap")
+# --immediate-mode: packets reach the file as they come, not when a ring block fills, so
+# that nothing is still in the kernel's buffer when tcpdump is stopped; a 32 MiB buffer (-B)
+# so that bursts (the 64 KiB upload) are not dropped.
+targs=(-i "$cap_if" --immediate-mode -B 32768 -U -n -Z root --time-stamp-precision="$prec" -w "$work/out.pcap")
 [ -n "$snaplen" ] && targs+=(-s "$snaplen")
 [ -n "$linktype" ] && targs+=(-y "$linktype")
 nsenter --net="/run/netns/$NS_C" -- tcpdump "${targs[@]}" 2>"$work/tcpdump.stderr" &
@@ -136,7 +139,7 @@ if [ $# -gt 0 ]; then
 else
   in_c bash "$here/clients.sh"
 fi
-sleep 0.5  # let the last FIN/ACKs reach the capture
+sleep 1  # let the last FIN/ACKs reach the capture
 
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" || true
