@@ -298,7 +298,7 @@ impl HttpTracker {
             Protocol::Empty => self.stats.connections_empty += 1,
         }
         let upgraded_bytes = t.conn.tunnel_bytes();
-        self.stats.upgraded_bytes += upgraded_bytes;
+        self.stats.upgraded_bytes = self.stats.upgraded_bytes.saturating_add(upgraded_bytes);
         let c = &t.conn.counts;
         let summary = ConnectionSummary {
             flow_id: flow,

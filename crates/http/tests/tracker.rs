@@ -263,3 +263,62 @@ fn config_validation_rejects_zero_and_huge() {
     };
     assert!(bad.validate().is_err());
 }
+
+#[test]
+fn huge_lengths_and_gaps_do_not_overflow() {
+    let mut t = HttpTracker::new(HttpConfig::default());
+    let mut out = Vec::new();
+    let ts = Timestamp(5);
+    open(&mut t, 1, ts, true, &mut out);
+    data(
+        &mut t,
+        1,
+        ts,
+        Direction::ToServer,
+        b"POST / HTTP/1.1\r\nContent-Length: 9999999999999999999\r\n\r\nab",
+        &mut out,
+    );
+    for _ in 0..3 {
+        t.on_event(
+            FlowId(1),
+            StreamEvent::Gap {
+                ts,
+                dir: Direction::ToServer,
+                len: u64::MAX,
+            },
+            &mut |o| out.push(o),
+        );
+    }
+    data(
+        &mut t,
+        1,
+        ts,
+        Direction::ToClient,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nab",
+        &mut out,
+    );
+    t.on_event(
+        FlowId(1),
+        StreamEvent::Gap {
+            ts,
+            dir: Direction::ToClient,
+            len: u64::MAX,
+        },
+        &mut |o| out.push(o),
+    );
+    t.on_event(
+        FlowId(1),
+        StreamEvent::Gap {
+            ts,
+            dir: Direction::ToClient,
+            len: u64::MAX,
+        },
+        &mut |o| out.push(o),
+    );
+    t.finish(&mut |o| out.push(o));
+    let x = exchanges(&out);
+    assert_eq!(x.len(), 1, "{out:?}");
+    let q = x[0].request.as_ref().map(|r| r.body.len);
+    assert_eq!(q, Some(u64::MAX), "length saturates");
+    assert!(x[0].has(Flag::Gap));
+}

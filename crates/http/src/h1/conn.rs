@@ -923,7 +923,9 @@ impl Conn {
 
     /// Bytes seen after a switch of protocol.
     pub fn tunnel_bytes(&self) -> u64 {
-        self.halves.iter().map(|h| h.tunnel_bytes).sum()
+        self.halves
+            .iter()
+            .fold(0u64, |a, h| a.saturating_add(h.tunnel_bytes))
     }
 }
 

@@ -238,7 +238,7 @@ impl Half {
 
     /// The connection switched protocols: stop parsing, count what follows.
     pub fn tunnel(&mut self) {
-        self.tunnel_bytes += self.buf.len() as u64;
+        self.tunnel_bytes = self.tunnel_bytes.saturating_add(self.buf.len() as u64);
         self.buf = Vec::new();
         self.msg = None;
         self.state = State::Tunnel;
@@ -250,7 +250,7 @@ impl Half {
         loop {
             match self.state {
                 State::Tunnel => {
-                    self.tunnel_bytes += input.len() as u64;
+                    self.tunnel_bytes = self.tunnel_bytes.saturating_add(input.len() as u64);
                     *input = &[];
                     return Step::NeedMore;
                 }
@@ -258,7 +258,7 @@ impl Half {
                     let room = cfg.max_header_bytes.saturating_sub(self.buf.len());
                     let (keep, drop) = input.split_at(room.min(input.len()));
                     self.buf.extend_from_slice(keep);
-                    self.tunnel_bytes += drop.len() as u64;
+                    self.tunnel_bytes = self.tunnel_bytes.saturating_add(drop.len() as u64);
                     *input = &[];
                     return Step::NeedMore;
                 }
@@ -308,7 +308,7 @@ impl Half {
 
     fn absorb(&mut self, body: &[u8], ts: Timestamp, cfg: &HttpConfig) {
         if let Some(m) = self.msg.as_mut() {
-            m.len += body.len() as u64;
+            m.len = m.len.saturating_add(body.len() as u64);
             m.ts_end = ts;
             let room = cfg.body_cap.saturating_sub(m.raw.len());
             if body.len() > room {
@@ -634,11 +634,11 @@ impl Half {
             return out;
         }
         match self.state {
-            State::Tunnel => self.tunnel_bytes += len,
+            State::Tunnel => self.tunnel_bytes = self.tunnel_bytes.saturating_add(len),
             State::Held => {
                 // Held bytes are no longer a clean prefix; if they turn out to be HTTP, resync.
                 self.buf.clear();
-                self.tunnel_bytes += len;
+                self.tunnel_bytes = self.tunnel_bytes.saturating_add(len);
             }
             State::Length(rem) if len < rem => {
                 self.lose(len);
@@ -683,7 +683,7 @@ impl Half {
                     push_flag(&mut m.flags, Flag::Gap);
                     m.gap = true;
                     m.incomplete = true;
-                    m.len += len;
+                    m.len = m.len.saturating_add(len);
                     out.done = Some(m);
                 }
                 self.buf.clear();
@@ -743,7 +743,7 @@ impl Half {
 
     fn lose(&mut self, len: u64) {
         if let Some(m) = self.msg.as_mut() {
-            m.len += len;
+            m.len = m.len.saturating_add(len);
             m.gap = true;
             push_flag(&mut m.flags, Flag::Gap);
         }
