@@ -477,6 +477,7 @@ fixtures!(
     body_cap,
     pipeline_cap,
     empty,
+    responses_only_handshake,
     late_request,
     odd_request_bytes,
     gap_lost_request_keepalive,

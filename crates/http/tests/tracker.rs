@@ -322,3 +322,24 @@ fn huge_lengths_and_gaps_do_not_overflow() {
     assert_eq!(q, Some(u64::MAX), "length saturates");
     assert!(x[0].has(Flag::Gap));
 }
+
+#[test]
+fn kept_response_goes_alone_after_timeout() {
+    let mut t = HttpTracker::new(HttpConfig::default());
+    let mut out = Vec::new();
+    let t0 = Timestamp::from_secs_nanos(10, 0);
+    open(&mut t, 1, t0, true, &mut out);
+    data(&mut t, 1, t0, Direction::ToClient, OK, &mut out);
+    t.advance(t0.plus(Duration::from_secs(4)), &mut |o| out.push(o));
+    assert!(out.is_empty(), "kept for a late request");
+    t.advance(t0.plus(Duration::from_secs(5)), &mut |o| out.push(o));
+    let x = exchanges(&out);
+    assert_eq!(x.len(), 1);
+    assert!(x[0].has(Flag::NoRequest) && x[0].request.is_none());
+    // A request after that does not take the response emitted already.
+    data(&mut t, 1, t0, Direction::ToServer, GET, &mut out);
+    t.finish(&mut |o| out.push(o));
+    let x = exchanges(&out);
+    assert_eq!(x.len(), 2);
+    assert!(x[1].has(Flag::NoResponse));
+}

@@ -157,13 +157,16 @@ pub(crate) struct Conn {
     /// Bytes were lost (or unreadable) in the request direction at some point.
     req_loss_seen: bool,
     /// Responses that came before their request (see [`Target::Early`]), oldest first.
-    early: VecDeque<(Response, Vec<Flag>)>,
+    early: VecDeque<(u64, Response, Vec<Flag>)>,
     pub upgraded: bool,
     pub counts: ConnCounts,
 }
 
 /// Responses kept while waiting for a late request.
 const MAX_EARLY: usize = 4;
+
+/// Deadline numbers of kept responses have this bit set (requests' numbers never do).
+const EARLY_SEQ: u64 = 1 << 63;
 
 impl Conn {
     /// `handshake`: the connection was seen from its start, so bytes begin at a message start
@@ -526,7 +529,7 @@ impl Conn {
         });
         if self.uncertain {
             self.owed_max = self.owed_max.map(|m| m + 1);
-        } else if let Some((r, f)) = self.early.pop_front() {
+        } else if let Some((_, r, f)) = self.early.pop_front() {
             // The late request of a response that came first.
             if let Some(e) = self.queue.back_mut() {
                 e.resp_started = true;
@@ -682,6 +685,7 @@ impl Conn {
     }
 
     fn on_response_done(&mut self, m: InMsg, ctx: &mut Ctx<'_>) {
+        let ts_end = m.ts_end;
         let (response, mut flags) = build_response(m, ctx);
         let Some(mut response) = response else { return };
         let switched = std::mem::take(&mut self.target_switch);
@@ -705,9 +709,14 @@ impl Conn {
         });
         if target == Target::Early && !switched {
             response.interim = std::mem::take(&mut self.stray_interim);
-            self.early.push_back((response, flags));
+            let seq = EARLY_SEQ | self.next_seq;
+            self.next_seq += 1;
+            // If no request comes within the response timeout, it goes out alone.
+            ctx.deadlines
+                .push((ts_end.plus(ctx.cfg.response_timeout), seq));
+            self.early.push_back((seq, response, flags));
             if self.early.len() > MAX_EARLY {
-                if let Some((r, f)) = self.early.pop_front() {
+                if let Some((_, r, f)) = self.early.pop_front() {
                     self.emit_orphan(r, f, ctx);
                 }
             }
@@ -745,7 +754,7 @@ impl Conn {
 
     /// Emits the responses kept for late requests on their own (`gap`: because of loss).
     fn flush_early(&mut self, gap: bool, ctx: &mut Ctx<'_>) {
-        while let Some((r, mut f)) = self.early.pop_front() {
+        while let Some((_, r, mut f)) = self.early.pop_front() {
             if gap {
                 push_flag(&mut f, Flag::Gap);
             }
@@ -856,6 +865,15 @@ impl Conn {
 
     /// A response deadline passed for entry `seq`.
     pub fn on_timeout(&mut self, seq: u64, ctx: &mut Ctx<'_>) {
+        if seq & EARLY_SEQ != 0 {
+            // A kept response whose request never came: it and any kept before it go alone.
+            while self.early.front().is_some_and(|(s, _, _)| *s <= seq) {
+                if let Some((_, r, f)) = self.early.pop_front() {
+                    self.emit_orphan(r, f, ctx);
+                }
+            }
+            return;
+        }
         let Some(pos) = self.queue.iter().position(|e| e.seq == seq) else {
             return;
         };
@@ -878,6 +896,9 @@ impl Conn {
 
     /// True when entry `seq` still waits for a response head.
     pub fn waiting(&self, seq: u64) -> bool {
+        if seq & EARLY_SEQ != 0 {
+            return self.early.iter().any(|(s, _, _)| *s == seq);
+        }
         self.queue
             .iter()
             .any(|e| e.seq == seq && !e.resp_started && e.response.is_none())
