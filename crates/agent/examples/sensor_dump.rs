@@ -18,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut prior = HashMap::new();
     for conn in listener.incoming() {
         let mut s = conn?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
         let mut print = |flow: periscope_model::FlowId, ev: StreamEvent<'_>| match ev {
             StreamEvent::Open { client, server, .. } => {
                 println!("{} open {client} -> {server}", flow.0)

@@ -15,9 +15,14 @@
 use periscope_model::{
     CloseReason, Direction, Endpoint, FlowId, FlowStats, StreamEvent, Timestamp,
 };
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, StreamOwned};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// First bytes of a connection.
@@ -445,6 +450,125 @@ pub fn read_hello(r: &mut impl Read, token: &[u8]) -> Result<(u64, u64), io::Err
     Ok((session, resume))
 }
 
+/// The agent's connection to the sensor: TCP, or TLS over TCP.
+#[derive(Debug)]
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Read for Conn {
+    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(b),
+            Conn::Tls(s) => s.read(b),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(b),
+            Conn::Tls(s) => s.write(b),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+fn invalid(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, what)
+}
+
+fn load_certs(path: &Path) -> io::Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| invalid(format!("{}: {e}", path.display())))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(invalid(format!("{}: no certificate", path.display())));
+    }
+    Ok(certs)
+}
+
+fn load_key(path: &Path) -> io::Result<PrivateKeyDer<'static>> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| invalid(format!("{}: {e}", path.display())))
+}
+
+fn roots(ca: &Path) -> io::Result<RootCertStore> {
+    let mut r = RootCertStore::empty();
+    for c in load_certs(ca)? {
+        r.add(c)
+            .map_err(|e| invalid(format!("{}: {e}", ca.display())))?;
+    }
+    Ok(r)
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// TLS settings of the agent: the CA that signed the sensor's certificate, and optionally
+/// the agent's own certificate and key (client-certificate authentication).
+pub fn client_tls_config(
+    ca_pem: &Path,
+    client_cert_and_key: Option<(&Path, &Path)>,
+) -> io::Result<Arc<ClientConfig>> {
+    let b = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(e.to_string()))?
+        .with_root_certificates(roots(ca_pem)?);
+    let cfg = match client_cert_and_key {
+        Some((cert, key)) => b
+            .with_client_auth_cert(load_certs(cert)?, load_key(key)?)
+            .map_err(|e| invalid(e.to_string()))?,
+        None => b.with_no_client_auth(),
+    };
+    Ok(Arc::new(cfg))
+}
+
+/// TLS settings of the sensor: its certificate and key, and optionally the CA whose client
+/// certificates it requires from agents.
+pub fn server_tls_config(
+    cert_pem: &Path,
+    key_pem: &Path,
+    client_ca: Option<&Path>,
+) -> io::Result<Arc<ServerConfig>> {
+    let b = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(e.to_string()))?;
+    let b = match client_ca {
+        Some(ca) => {
+            let v = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots(ca)?),
+                provider(),
+            )
+            .build()
+            .map_err(|e| invalid(e.to_string()))?;
+            b.with_client_cert_verifier(v)
+        }
+        None => b.with_no_client_auth(),
+    };
+    Ok(Arc::new(
+        b.with_single_cert(load_certs(cert_pem)?, load_key(key_pem)?)
+            .map_err(|e| invalid(e.to_string()))?,
+    ))
+}
+
+/// TLS to the sensor.
+#[derive(Debug, Clone)]
+pub struct SensorTls {
+    /// Client settings (see [`client_tls_config`]).
+    pub config: Arc<ClientConfig>,
+    /// Name (or IP) the sensor's certificate must carry.
+    pub server_name: ServerName<'static>,
+}
+
 /// Agent side: keeps frames until the sensor acknowledges them, reconnects with backoff
 /// and resends from the first unacknowledged byte. Bounded: when `cap` bytes wait, new Data
 /// becomes a Gap of the same length (so the sensor knows what is missing) and, past that,
@@ -452,6 +576,7 @@ pub fn read_hello(r: &mut impl Read, token: &[u8]) -> Result<(u64, u64), io::Err
 #[derive(Debug)]
 pub struct Forwarder {
     addr: SocketAddr,
+    tls: Option<SensorTls>,
     token: Vec<u8>,
     session: u64,
     /// Frames not yet acknowledged; `buf[0]` is at stream offset `acked`.
@@ -459,7 +584,7 @@ pub struct Forwarder {
     cap: usize,
     acked: u64,
     sent: u64,
-    conn: Option<TcpStream>,
+    conn: Option<Conn>,
     ack_buf: Vec<u8>,
     next_try: Instant,
     backoff: Duration,
@@ -482,6 +607,7 @@ impl Forwarder {
             ^ (u64::from(std::process::id()) << 48);
         Forwarder {
             addr,
+            tls: None,
             token: token.to_vec(),
             session,
             buf: VecDeque::new(),
@@ -497,6 +623,13 @@ impl Forwarder {
             dropped: 0,
             connects: 0,
         }
+    }
+
+    /// The same over TLS.
+    pub fn with_tls(addr: SocketAddr, tls: SensorTls, token: &[u8], cap: usize) -> Self {
+        let mut f = Forwarder::new(addr, token, cap);
+        f.tls = Some(tls);
+        f
     }
 
     /// Bytes waiting for an acknowledgment.
@@ -562,12 +695,34 @@ impl Forwarder {
         }
     }
 
-    fn connect(&self) -> io::Result<TcpStream> {
-        let mut c = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))?;
-        c.set_nodelay(true)?;
-        c.write_all(&hello(self.session, self.acked, &self.token))?;
-        c.set_nonblocking(true)?;
-        Ok(c)
+    fn connect(&self) -> io::Result<Conn> {
+        let mut tcp = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))?;
+        tcp.set_nodelay(true)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(5)))?;
+        tcp.set_write_timeout(Some(Duration::from_secs(5)))?;
+        let hello = hello(self.session, self.acked, &self.token);
+        let conn = match &self.tls {
+            None => {
+                tcp.write_all(&hello)?;
+                Conn::Plain(tcp)
+            }
+            Some(t) => {
+                let mut c = ClientConnection::new(t.config.clone(), t.server_name.clone())
+                    .map_err(|e| invalid(e.to_string()))?;
+                while c.is_handshaking() {
+                    c.complete_io(&mut tcp)?;
+                }
+                let mut s = StreamOwned::new(c, tcp);
+                s.write_all(&hello)?;
+                s.flush()?;
+                Conn::Tls(Box::new(s))
+            }
+        };
+        match &conn {
+            Conn::Plain(s) => s.set_nonblocking(true)?,
+            Conn::Tls(s) => s.sock.set_nonblocking(true)?,
+        }
+        Ok(conn)
     }
 
     fn pump(&mut self) -> io::Result<()> {
@@ -633,6 +788,15 @@ impl Forwarder {
     }
 }
 
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        if let Some(Conn::Tls(s)) = self.conn.as_mut() {
+            s.conn.send_close_notify();
+            let _ = s.flush();
+        }
+    }
+}
+
 /// Sensor side of one agent connection: checks the hello, decodes frames, acknowledges
 /// them, and drops frames of a resumed session that were already delivered.
 #[derive(Debug, Default)]
@@ -649,13 +813,15 @@ impl SensorSession {
     /// Serves one agent connection until it closes: every new event goes to `sink`.
     /// `prior` is what an earlier connection of the same session delivered (0 for a new
     /// session), so a resumed stream is not delivered twice.
-    pub fn serve(
-        stream: &mut TcpStream,
+    ///
+    /// Works over TCP or TLS (`rustls::StreamOwned<ServerConnection, TcpStream>` with
+    /// [`server_tls_config`]); set a read timeout on the socket so a silent agent is dropped.
+    pub fn serve<S: Read + Write>(
+        stream: &mut S,
         token: &[u8],
         prior: &mut std::collections::HashMap<u64, u64>,
         sink: &mut impl FnMut(FlowId, StreamEvent<'_>),
     ) -> io::Result<SensorSession> {
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         let (session, resume) = read_hello(stream, token)?;
         let delivered = prior.get(&session).copied().unwrap_or(0);
         let mut s = SensorSession {
@@ -674,6 +840,9 @@ impl SensorSession {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // A TLS peer that closed without close_notify: the stream is still complete
+                // up to the last whole frame, and the agent resends anything unacknowledged.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
                 Err(e) => {
                     prior.insert(session, s.delivered);
                     return Err(e);
@@ -706,6 +875,7 @@ impl SensorSession {
             prior.insert(session, s.delivered.max(fr.offset));
             if last_ack.elapsed() >= Duration::from_millis(20) || n < buf.len() {
                 stream.write_all(&fr.offset.to_le_bytes())?;
+                stream.flush()?;
                 last_ack = Instant::now();
             }
         }
