@@ -21,8 +21,8 @@
 //! order (see `h1/conn.rs`). A property test feeds thousands of damaged keep-alive and
 //! pipelined conversations and checks that no pair is ever wrong. What a gap leaves of a head
 //! (the start line and complete fields) is kept. A response delivered before its request
-//! (cross-direction reordering) waits for it when the connection was seen whole without
-//! request loss.
+//! (cross-direction reordering) waits for it, up to the response timeout, when the connection
+//! was seen whole without request loss.
 //!
 //! Layout: `h1/parser.rs` (pure functions over bytes), `h1/half.rs` (one direction's message
 //! reader), `h1/conn.rs` (pairing and gap bookkeeping), `tracker.rs` (the driver), `decode.rs`,

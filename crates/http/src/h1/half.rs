@@ -6,6 +6,9 @@ use super::parser::{self, push_flag, Framing, Head, HeadError, Scan, StartKind};
 use crate::config::HttpConfig;
 use periscope_model::{Flag, Headers, Timestamp};
 
+/// Shortest start line with its line end (`HTTP/1.1 200\r\n`, `GET / HTTP/1.1\n`).
+const MIN_START_LINE: u64 = 14;
+
 /// Longest chunk-size line (with extensions) accepted.
 const MAX_CHUNK_LINE: usize = 4096;
 
@@ -673,9 +676,24 @@ impl Half {
             }
             State::Head | State::Length(_) | State::Chunked(_) => {
                 out.lost = match self.state {
-                    // Between messages or inside a head: this direction's bytes are messages.
+                    // Between messages or inside a head: this direction's bytes are messages,
+                    // unless the gap is shorter than any start line and may be stray bytes
+                    // (an extra CRLF after a body). Only responses need that care: for
+                    // requests, over-counting losses is the safe side.
+                    State::Head
+                        if self.buf.is_empty()
+                            && len < MIN_START_LINE
+                            && self.role == StartKind::Response =>
+                    {
+                        Loss::Maybe
+                    }
                     State::Head => Loss::AtLeastOne,
-                    // Past the end of a body of known length.
+                    // Past the end of a body of known length (by enough to hold a start line).
+                    State::Length(rem)
+                        if len - rem < MIN_START_LINE && self.role == StartKind::Response =>
+                    {
+                        Loss::Maybe
+                    }
                     State::Length(_) => Loss::AtLeastOne,
                     _ => Loss::Maybe,
                 };
