@@ -179,6 +179,36 @@ fn ensure_mounted(fstype: &'static str, path: &str) -> Result<(), AgentError> {
     Ok(())
 }
 
+/// Cgroup ids of the selected pods' cgroups and their descendants (capped at the map size).
+fn k8s_cgroup_ids(cfg: &AgentConfig) -> Vec<u64> {
+    let uids: Vec<String> = crate::k8s::pods(&cfg.kubelet_pods_dir)
+        .into_iter()
+        .filter(|p| crate::k8s::selected(p, &cfg.k8s_namespaces, &cfg.k8s_pods))
+        .map(|p| p.uid)
+        .collect();
+    let mut ids = Vec::new();
+    if uids.is_empty() {
+        return ids;
+    }
+    for dir in crate::k8s::pod_cgroups(&cfg.cgroup_root, &uids) {
+        let _ = procfs::cgroup_ids(&dir, &mut ids, 1024);
+    }
+    ids
+}
+
+/// Adds cgroup ids to the kernel filter (the map holds 1024; extra ids fail and are logged).
+fn insert_cgroups(bpf: &mut Ebpf, ids: &[u64]) -> Result<(), AgentError> {
+    let m = bpf.map_mut("cgroups").ok_or_else(|| AgentError::Map {
+        name: "cgroups",
+        why: "missing".into(),
+    })?;
+    let mut cg: BpfHashMap<_, u64, u8> = BpfHashMap::try_from(m).map_err(map_err("cgroups"))?;
+    for id in ids {
+        cg.insert(id, 1, 0).map_err(map_err("cgroups"))?;
+    }
+    Ok(())
+}
+
 fn map_err(name: &'static str) -> impl Fn(aya::maps::MapError) -> AgentError {
     move |e| AgentError::Map {
         name,
@@ -221,7 +251,7 @@ impl Agent {
         let outbound = u8::from(cfg.direction == CaptureDirection::Both);
         let f_ports = u8::from(!cfg.ports.is_empty());
         let f_comms = u8::from(!cfg.process_names.is_empty());
-        let f_cgroups = u8::from(!cfg.cgroups.is_empty());
+        let f_cgroups = u8::from(cfg.cgroup_filter());
         let wakeup = u64::from(cfg.ring_size() / 4).min(256 * 1024);
         let mut bpf = EbpfLoader::new()
             .btf(Some(&btf))
@@ -367,23 +397,25 @@ impl Agent {
                     source,
                 })?;
             }
-            let m = bpf.map_mut("cgroups").ok_or_else(|| AgentError::Map {
-                name: "cgroups",
-                why: "missing".into(),
-            })?;
-            let mut cg: BpfHashMap<_, u64, u8> =
-                BpfHashMap::try_from(m).map_err(map_err("cgroups"))?;
-            for id in ids {
-                cg.insert(id, 1, 0).map_err(map_err("cgroups"))?;
-            }
+            insert_cgroups(bpf, &ids)?;
+        }
+        if !cfg.k8s_namespaces.is_empty() || !cfg.k8s_pods.is_empty() {
+            insert_cgroups(bpf, &k8s_cgroup_ids(cfg))?;
         }
         Ok(())
     }
 
     /// Finds libssl copies not yet instrumented, attaches the uprobes to them, refreshes the
-    /// listening ports and the coverage of listening processes.
+    /// listening ports, the cgroups of selected Kubernetes pods, and the coverage of
+    /// listening processes.
     fn rescan(&mut self) {
         self.last_scan = Instant::now();
+        if !self.cfg.k8s_namespaces.is_empty() || !self.cfg.k8s_pods.is_empty() {
+            let ids = k8s_cgroup_ids(&self.cfg);
+            if let Err(e) = insert_cgroups(&mut self.bpf, &ids) {
+                tracing::warn!(error = %e, "cannot update the pod cgroup filter");
+            }
+        }
         self.tracker.set_listening(procfs::listening_ports());
         if self.cfg.openssl {
             for (id, path) in procfs::libssl_files() {

@@ -30,6 +30,15 @@ pub struct AgentConfig {
     /// Only processes in these cgroup v2 directories or below them, e.g.
     /// `/sys/fs/cgroup/system.slice/nginx.service` (empty: all).
     pub cgroups: Vec<PathBuf>,
+    /// Kubernetes: only pods of these namespaces (read from the kubelet's pod directories
+    /// on this node; new pods are picked up at each rescan). Empty: no namespace filter.
+    pub k8s_namespaces: Vec<String>,
+    /// Kubernetes: only these pods, as `name` or `namespace/name`. Empty: no pod filter.
+    pub k8s_pods: Vec<String>,
+    /// Where the kubelet keeps its pod directories. Default `/var/lib/kubelet/pods`.
+    pub kubelet_pods_dir: PathBuf,
+    /// Root of the cgroup v2 hierarchy. Default `/sys/fs/cgroup`.
+    pub cgroup_root: PathBuf,
     /// Server side only (default) or outbound calls too.
     pub direction: CaptureDirection,
     /// Ring buffer size in bytes; rounded up to a power of two of at least one page. Default 8 MiB.
@@ -61,6 +70,10 @@ impl Default for AgentConfig {
             ports: Vec::new(),
             process_names: Vec::new(),
             cgroups: Vec::new(),
+            k8s_namespaces: Vec::new(),
+            k8s_pods: Vec::new(),
+            kubelet_pods_dir: PathBuf::from("/var/lib/kubelet/pods"),
+            cgroup_root: PathBuf::from("/sys/fs/cgroup"),
             direction: CaptureDirection::Server,
             ring_buffer_bytes: 8 << 20,
             max_payload_per_event: 16384,
@@ -124,6 +137,11 @@ impl AgentConfig {
             return bad("ports", "port 0 selects nothing".into());
         }
         Ok(())
+    }
+
+    /// True when a cgroup-based filter (cgroups or Kubernetes) is configured.
+    pub(crate) fn cgroup_filter(&self) -> bool {
+        !self.cgroups.is_empty() || !self.k8s_namespaces.is_empty() || !self.k8s_pods.is_empty()
     }
 
     /// The ring buffer size the kernel accepts: a power of two, at least a page.

@@ -41,6 +41,7 @@ mod agent;
 mod config;
 mod error;
 mod event;
+mod k8s;
 mod procfs;
 mod tracker;
 pub mod wire;

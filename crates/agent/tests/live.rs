@@ -564,3 +564,84 @@ fn losses_under_flood_match_the_gaps() {
         );
     }
 }
+
+/// Selection: by process name (nginx, not python) and by cgroup (a python server moved into
+/// its own cgroup v2 group, not the one outside it).
+#[test]
+fn selection_by_process_name_and_cgroup() {
+    if !preconditions() {
+        return;
+    }
+    let (plain, tls, py) = (free_port(), free_port(), free_port());
+    let servers = match start_servers(plain, tls, py) {
+        Ok(s) => s,
+        Err(e) => return skip(&format!("cannot start test servers: {e}")),
+    };
+    // Process name.
+    let cfg = AgentConfig {
+        process_names: vec!["nginx".into()],
+        ..Default::default()
+    };
+    let Some(mut agent) = start_agent(cfg) else {
+        return;
+    };
+    let mut flows = BTreeMap::new();
+    {
+        let mut sink = collect(&mut flows);
+        let clients = vec![
+            curl(&[format!("http://127.0.0.1:{plain}/by-name")]),
+            curl(&[format!("http://127.0.0.1:{py}/by-name")]),
+        ];
+        drive(&mut agent, clients, &mut sink);
+        agent.stop(&mut sink);
+    }
+    let ports: Vec<u16> = flows
+        .values()
+        .filter_map(|f| f.server.map(|s| s.port))
+        .filter(|p| [plain, py].contains(p))
+        .collect();
+    assert_eq!(ports, vec![plain], "only nginx's connection");
+
+    // Cgroup: find the cgroup v2 hierarchy, move the python server into a new group.
+    let root = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.join("cgroup.procs").exists() && p.join("cgroup.controllers").exists());
+    let Some(root) = root else {
+        return skip("no writable cgroup v2 hierarchy");
+    };
+    let group = root.join(format!("periscope-agent-test-{}", std::process::id()));
+    if std::fs::create_dir(&group).is_err() {
+        return skip("cannot create a cgroup");
+    }
+    let py_pid = servers.children.get(1).map(|c| c.id()).unwrap_or(0);
+    let moved = std::fs::write(group.join("cgroup.procs"), py_pid.to_string()).is_ok();
+    let cfg = AgentConfig {
+        cgroups: vec![group.clone()],
+        ports: vec![plain, py],
+        ..Default::default()
+    };
+    let result = moved.then(|| start_agent(cfg)).flatten().map(|mut agent| {
+        let mut flows = BTreeMap::new();
+        {
+            let mut sink = collect(&mut flows);
+            let clients = vec![
+                curl(&[format!("http://127.0.0.1:{plain}/by-cgroup")]),
+                curl(&[format!("http://127.0.0.1:{py}/by-cgroup")]),
+            ];
+            drive(&mut agent, clients, &mut sink);
+            agent.stop(&mut sink);
+        }
+        flows
+            .values()
+            .filter_map(|f| f.server.map(|s| s.port))
+            .collect::<Vec<u16>>()
+    });
+    drop(servers); // the python process leaves the group by exiting
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = std::fs::remove_dir(&group);
+    match result {
+        Some(ports) => assert_eq!(ports, vec![py], "only the server inside the cgroup"),
+        None => skip("could not move the server into the test cgroup"),
+    }
+}
