@@ -139,6 +139,16 @@ struct {
     __type(value, struct conn);
 } conns SEC(".maps");
 
+// Descriptors that are not TCP sockets (files, pipes, UDP, unix sockets), remembered so
+// that their reads and writes cost one lookup. Kept apart from `conns` so that a process
+// churning through files cannot push tracked connections out of the LRU.
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 65536);
+    __type(key, struct conn_key);
+    __type(value, __u8);
+} others SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 16384);
@@ -260,46 +270,49 @@ static __always_inline int selected(struct conn *c)
     return 1;
 }
 
-// Creates the entry of (tgid, fd). Non-TCP descriptors get an entry too, marked skip, so
-// that reads of files and pipes cost one lookup after the first.
+// Creates the entry of (tgid, fd), or records in `others` that it is not a TCP socket
+// (then returns NULL).
 static __always_inline struct conn *conn_create(struct conn_key *k, __u8 role)
 {
+    __u8 one = 1;
+    struct sock *sk = fd_to_sock(k->fd);
+    if (!sk) {
+        bpf_map_update_elem(&others, k, &one, BPF_ANY);
+        return NULL;
+    }
+    __u16 proto = BPF_CORE_READ(sk, sk_protocol);
+    __u16 type = BPF_CORE_READ(sk, sk_type);
+    __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    if (proto != IPPROTO_TCP || type != 1 /* SOCK_STREAM */ ||
+        (family != AF_INET && family != AF_INET6)) {
+        bpf_map_update_elem(&others, k, &one, BPF_ANY);
+        return NULL;
+    }
     struct conn c = {};
     c.start = bpf_ktime_get_ns();
     c.role = role;
-    struct sock *sk = fd_to_sock(k->fd);
-    if (!sk) {
-        c.skip = 1;
+    c.family = family;
+    c.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+    c.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    if (family == AF_INET) {
+        __u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+        __u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+        __builtin_memcpy(c.laddr, &l, 4);
+        __builtin_memcpy(c.raddr, &r, 4);
     } else {
-        __u16 proto = BPF_CORE_READ(sk, sk_protocol);
-        __u16 type = BPF_CORE_READ(sk, sk_type);
-        __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-        if (proto != IPPROTO_TCP || type != 1 /* SOCK_STREAM */ ||
-            (family != AF_INET && family != AF_INET6)) {
-            c.skip = 1;
-        } else {
-            c.family = family;
-            c.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-            c.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-            if (family == AF_INET) {
-                __u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-                __u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-                __builtin_memcpy(c.laddr, &l, 4);
-                __builtin_memcpy(c.raddr, &r, 4);
-            } else {
-                BPF_CORE_READ_INTO(&c.laddr, sk, __sk_common.skc_v6_rcv_saddr);
-                BPF_CORE_READ_INTO(&c.raddr, sk, __sk_common.skc_v6_daddr);
-            }
-            if (k->tgid == agent_tgid)
-                c.skip = 1;
-            else if (role == ROLE_CLIENT && !capture_outbound)
-                c.skip = 1;
-            else if (!selected(&c))
-                c.skip = 1;
-            else
-                stat_add(ST_CONNS, 1);
-        }
+        BPF_CORE_READ_INTO(&c.laddr, sk, __sk_common.skc_v6_rcv_saddr);
+        BPF_CORE_READ_INTO(&c.raddr, sk, __sk_common.skc_v6_daddr);
     }
+    if (k->tgid == agent_tgid)
+        c.skip = 1;
+    else if (role == ROLE_CLIENT && !capture_outbound)
+        c.skip = 1;
+    else if (!selected(&c))
+        c.skip = 1;
+    else
+        stat_add(ST_CONNS, 1);
+    // A descriptor number reused for a socket (accept after a file was closed by exit).
+    bpf_map_delete_elem(&others, k);
     bpf_map_update_elem(&conns, k, &c, BPF_ANY);
     return bpf_map_lookup_elem(&conns, k);
 }
@@ -309,6 +322,8 @@ static __always_inline struct conn *conn_get(struct conn_key *k)
     struct conn *c = bpf_map_lookup_elem(&conns, k);
     if (c)
         return c;
+    if (bpf_map_lookup_elem(&others, k))
+        return NULL;
     return conn_create(k, ROLE_UNKNOWN);
 }
 
@@ -533,6 +548,8 @@ static __always_inline int enter_io(__u64 fd, __u64 buf, __u32 count, __u8 vec, 
     // Descriptors already known as uninteresting (files, pipes, filtered sockets) cost one
     // lookup and no update.
     struct conn_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (__u32)fd};
+    if (bpf_map_lookup_elem(&others, &k))
+        return 0;
     struct conn *c = bpf_map_lookup_elem(&conns, &k);
     if (c && (c->skip || c->tls))
         return 0;
@@ -708,8 +725,10 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
         return 0;
     struct conn_key k = {.tgid = tid() >> 32, .fd = (__u32)ctx->args[0]};
     struct conn *c = bpf_map_lookup_elem(&conns, &k);
-    if (!c)
+    if (!c) {
+        bpf_map_delete_elem(&others, &k);
         return 0;
+    }
     if (!c->skip)
         emit_close(&k, c);
     bpf_map_delete_elem(&conns, &k);

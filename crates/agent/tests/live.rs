@@ -119,7 +119,7 @@ http {{
   access_log off; sendfile off;
   client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};
   server {{
-    listen 127.0.0.1:{plain}; listen 127.0.0.1:{tls} ssl;
+    listen 127.0.0.1:{plain}; listen 127.0.0.1:{tls} ssl; listen [::1]:{plain}; listen [::1]:{tls} ssl;
     ssl_certificate {d}/cert.pem; ssl_certificate_key {d}/key.pem;
     location / {{ return 200 \"nginx $request_method $request_uri\\n\"; }}
   }}
@@ -154,6 +154,7 @@ http {{
 #[derive(Default, Debug)]
 struct Flow {
     server: Option<Endpoint>,
+    handshake: Option<bool>,
     to_server: Vec<u8>,
     to_client: Vec<u8>,
     gaps: u64,
@@ -171,9 +172,12 @@ fn collect(
             f.events_after_close += 1;
         }
         match ev {
-            StreamEvent::Open { server, .. } => {
+            StreamEvent::Open {
+                server, handshake, ..
+            } => {
                 f.opened = true;
                 f.server = Some(server);
+                f.handshake = Some(handshake);
             }
             StreamEvent::Data {
                 dir: Direction::ToServer,
@@ -644,4 +648,78 @@ fn selection_by_process_name_and_cgroup() {
         Some(ports) => assert_eq!(ports, vec![py], "only the server inside the cgroup"),
         None => skip("could not move the server into the test cgroup"),
     }
+}
+
+/// A keep-alive connection opened before the agent started is picked up at its next
+/// request (roles from the listening ports, `handshake: false`); IPv6 loopback works.
+#[test]
+fn connection_older_than_the_agent_and_ipv6() {
+    if !preconditions() {
+        return;
+    }
+    let (plain, tls, py) = (free_port(), free_port(), free_port());
+    let servers = match start_servers(plain, tls, py) {
+        Ok(s) => s,
+        Err(e) => return skip(&format!("cannot start test servers: {e}")),
+    };
+    let go = servers.dir.join("go");
+    let script = format!(
+        "import socket, os, time
+s = socket.create_connection(('127.0.0.1', {plain}))
+def ask(path):
+    s.sendall(('GET %s HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' % path).encode())
+    data = b''
+    while b'\\n' not in data.split(b'\\r\\n\\r\\n', 1)[-1] or b'\\r\\n\\r\\n' not in data:
+        data += s.recv(4096)
+ask('/first')
+while not os.path.exists('{go}'):
+    time.sleep(0.05)
+ask('/second')
+s.close()
+",
+        go = go.display()
+    );
+    let old_client = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3: {e}"));
+    std::thread::sleep(Duration::from_millis(500));
+    let cfg = AgentConfig {
+        ports: vec![plain],
+        ..Default::default()
+    };
+    let Some(mut agent) = start_agent(cfg) else {
+        return;
+    };
+    let mut flows = BTreeMap::new();
+    {
+        let mut sink = collect(&mut flows);
+        let _ = std::fs::write(&go, b"");
+        let v6 = curl(&["-g".to_string(), format!("http://[::1]:{plain}/over-v6")]);
+        drive(&mut agent, vec![old_client, v6], &mut sink);
+        agent.stop(&mut sink);
+    }
+    drop(servers);
+    let old: Vec<&Flow> = flows
+        .values()
+        .filter(|f| f.handshake == Some(false))
+        .collect();
+    assert_eq!(old.len(), 1, "{flows:#?}");
+    let reqs: Vec<String> = requests(&old[0].to_server)
+        .into_iter()
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(reqs, vec!["/second"]);
+    assert_eq!(old[0].server.map(|s| s.port), Some(plain));
+    let v6: Vec<&Flow> = flows
+        .values()
+        .filter(|f| f.server.is_some_and(|s| s.ip.is_ipv6()))
+        .collect();
+    assert_eq!(v6.len(), 1, "{flows:#?}");
+    assert_eq!(
+        requests(&v6[0].to_server).first().map(|r| r.1.clone()),
+        Some("/over-v6".to_string())
+    );
+    assert_eq!(responses(&v6[0].to_client).first().map(|r| r.0), Some(200));
 }
