@@ -679,7 +679,7 @@ s.close()
 ",
         go = go.display()
     );
-    let old_client = Command::new("python3")
+    let mut old_client = Command::new("python3")
         .arg("-c")
         .arg(script)
         .spawn()
@@ -690,6 +690,8 @@ s.close()
         ..Default::default()
     };
     let Some(mut agent) = start_agent(cfg) else {
+        let _ = old_client.kill();
+        let _ = old_client.wait();
         return;
     };
     let mut flows = BTreeMap::new();
