@@ -477,6 +477,7 @@ fixtures!(
     body_cap,
     pipeline_cap,
     empty,
+    header_too_large,
     responses_only_handshake,
     late_request,
     odd_request_bytes,

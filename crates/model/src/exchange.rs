@@ -223,8 +223,8 @@ pub enum Flag {
     ObsoleteLineFolding,
     /// A line ended with a bare LF instead of CRLF; it was accepted.
     BareLineFeed,
-    /// The header block was larger than the configured byte or field limit; the message was
-    /// dropped and parsing resumed at the next message start.
+    /// The header block was larger than the configured byte limit: the start line and the
+    /// fields that fit were kept, the rest of the message skipped to the next message start.
     HeaderTooLarge,
     /// A response that arrived after its request had already been emitted with `NoResponse`
     /// (response timeout or pipelining cap); it is emitted on its own rather than paired with a

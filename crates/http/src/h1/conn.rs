@@ -324,6 +324,13 @@ impl Conn {
                 Step::Head => self.on_head(dir, ts, ctx),
                 Step::Done(m) => self.on_done(dir, *m, ctx),
                 Step::Swapped => self.swap_roles(dir, ctx),
+                Step::Oversized => {
+                    self.counts.parse_errors += 1;
+                    ctx.stats.parse_errors.header_too_large += 1;
+                    self.finish_salvaged(dir, ctx);
+                    // The rest of that message is skipped: what else it hid is unknown.
+                    self.note_lost(dir, Loss::Maybe, ctx);
+                }
                 Step::Error(kind) => {
                     self.counts.parse_errors += 1;
                     let e = &mut ctx.stats.parse_errors;
@@ -849,17 +856,22 @@ impl Conn {
             ctx.stats.gaps_skipped += 1;
         }
         if out.salvaged_head {
-            let ts = self.half(dir).msg_ts().unwrap_or_default();
-            self.on_head(dir, ts, ctx);
-            if let Some(m) = self.half(dir).end_after_gap() {
-                self.on_done(dir, *m, ctx);
-            }
+            self.finish_salvaged(dir, ctx);
         }
         if let Some(m) = out.done {
             self.on_done(dir, *m, ctx);
         }
         if out.lost != Loss::None {
             self.note_lost(dir, out.lost, ctx);
+        }
+    }
+
+    /// A message whose head was cut (gap, size cap) was salvaged: treat it as read, then end it.
+    fn finish_salvaged(&mut self, dir: Direction, ctx: &mut Ctx<'_>) {
+        let ts = self.half(dir).msg_ts().unwrap_or_default();
+        self.on_head(dir, ts, ctx);
+        if let Some(m) = self.half(dir).end_after_gap() {
+            self.on_done(dir, *m, ctx);
         }
     }
 

@@ -74,6 +74,10 @@ pub(crate) enum Step {
     Swapped,
     /// A head could not be read and was dropped; the half is resynchronising.
     Error(ErrorKind),
+    /// A head exceeded `max_header_bytes`: what fitted is ready as a message (see
+    /// [`Half::head`]); the caller handles it like a parsed head, then calls
+    /// [`Half::end_after_gap`], which skips the rest.
+    Oversized,
 }
 
 /// Kinds of parse error, for counters.
@@ -377,8 +381,12 @@ impl Half {
         self.scanned = self.buf.len();
         *input = input.get(take..).unwrap_or_default();
         if self.buf.len() >= cfg.max_header_bytes {
-            // The start line was real, the head just too big: drop it all rather than
-            // rescanning 64 KiB for starts inside it.
+            // The start line was real, the head just too big: keep what fits (start line
+            // and complete fields), flagged, then skip the rest rather than rescanning 64 KiB
+            // for starts inside it.
+            if self.salvage_head(Flag::HeaderTooLarge, cfg.max_headers) {
+                return Step::Oversized;
+            }
             self.enter_resync_from_buf(self.buf.len());
             return Step::Error(ErrorKind::HeaderTooLarge);
         }
@@ -631,7 +639,10 @@ impl Half {
     /// message in progress ends, flagged, and the reader resyncs at the next message start.
     pub fn gap(&mut self, len: u64) -> GapOutcome {
         let mut out = GapOutcome::default();
-        if self.state == State::Head && self.msg.is_none() && self.salvage_head() {
+        if self.state == State::Head
+            && self.msg.is_none()
+            && self.salvage_head(Flag::Gap, usize::MAX)
+        {
             out.salvaged_head = true;
             out.lost = Loss::Maybe;
             return out;
@@ -714,19 +725,19 @@ impl Half {
     /// Reads the complete lines of a head cut by a gap (start line and the fields before the
     /// cut), so that what was seen of the message is kept: on captures with a small snap
     /// length this is often the whole request line and status code.
-    fn salvage_head(&mut self) -> bool {
+    fn salvage_head(&mut self, why: Flag, max_headers: usize) -> bool {
         let Some(last_nl) = memchr::memrchr(b'\n', &self.buf) else {
             return false;
         };
         let mut head = self.buf.get(..=last_nl).unwrap_or_default().to_vec();
         head.extend_from_slice(b"\r\n");
-        let mut flags = vec![Flag::Gap, Flag::IncompleteMessage];
+        let mut flags = vec![why, Flag::IncompleteMessage];
         let parsed = match self.role {
             StartKind::Request => {
-                parser::parse_request_head(&head, usize::MAX, &mut flags).map(Head::Request)
+                parser::parse_request_head(&head, max_headers, &mut flags).map(Head::Request)
             }
             StartKind::Response => {
-                parser::parse_response_head(&head, usize::MAX, &mut flags).map(Head::Response)
+                parser::parse_response_head(&head, max_headers, &mut flags).map(Head::Response)
             }
         };
         let Ok(h) = parsed else {
