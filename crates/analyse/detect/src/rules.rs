@@ -1120,6 +1120,19 @@ fn sqli(s: &str, kind: PointKind) -> Hit {
 /// (`<iframe src=https://youtube…>`, XML documents, SAML): without one of these it is not
 /// believed on its own.
 const XSS_DANGER: &[&str] = &[
+    "style=",
+    "datasrc",
+    "dataformatas",
+    "<xml",
+    "<vmlframe",
+    "<xsl:",
+    "xml-stylesheet",
+    "xmlns:ev",
+    "<image",
+    "<path",
+    "<div",
+    "<p ",
+    "<span",
     "javascript:",
     "vbscript:",
     "<script",
@@ -1183,8 +1196,19 @@ fn xss(s: &str) -> Hit {
         return None;
     }
     let l = s.to_ascii_lowercase();
-    let xml_doc =
-        l.trim_start().starts_with("<?xml") || l.contains("xmlns:") || l.contains(" xmlns=");
+    // An XML document (SOAP, SAML, a feed) is markup, not an injection, unless it carries
+    // script-capable parts.
+    let xml_doc = l.trim_start().starts_with("<?xml ")
+        && ![
+            "<svg",
+            "<script",
+            "xml-stylesheet",
+            "<xsl:",
+            "xmlns:ev",
+            "<iframe",
+        ]
+        .iter()
+        .any(|d| l.contains(d));
     let danger = XSS_DANGER.iter().any(|d| l.contains(d));
     let score = if has_handler(&l) || (danger && !xml_doc && !benign_rich_text(&l)) {
         0.85
@@ -1299,13 +1323,23 @@ fn benign_rich_text(l: &str) -> bool {
         "thead",
         "/thead",
     ];
+    // CSS that loads or runs something, CSS escapes, data binding: not plain rich text.
     if [
         "javascript:",
         "vbscript:",
         "data:",
         "srcdoc",
-        "expression(",
+        "expression",
         "`",
+        "url(",
+        "behavior",
+        "behaviour",
+        "binding",
+        "@import",
+        "\\",
+        "datasrc",
+        "view-source:",
+        "sandbox",
     ]
     .iter()
     .any(|d| l.contains(d))

@@ -348,6 +348,27 @@ fn hostile_inputs() {
     let _ = d.inspect(&get(&format!("/?f={many_dots}")));
     let nested = "${".repeat(50_000);
     let _ = d.inspect(&get(&format!("/?f={nested}")));
+    // Bounded time: a megabyte of hostile text in every point kind at once, generous limit
+    // for unoptimised test builds on a shared machine.
+    let t0 = std::time::Instant::now();
+    let evil = "<a onx=".repeat(20_000) + &"' or 1=1 -- ".repeat(20_000) + &"; cat ".repeat(20_000);
+    let r = request_from_parts(
+        "POST",
+        &format!("/{}?q={}", q(&evil[..4000]), q(&evil)),
+        &[
+            ("Host", "x"),
+            ("User-Agent", &evil),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        format!("a={}", q(&evil)).as_bytes(),
+    );
+    let hits = d.inspect(&r);
+    assert!(hits.len() <= d.config().max_hits);
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        t0.elapsed()
+    );
 }
 
 #[test]
