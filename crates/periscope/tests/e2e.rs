@@ -401,6 +401,22 @@ fn sample_features_ipv6() {
     check_sample_features("sample-ipv6.pcap", "fd77::1:", "fd77::2:");
 }
 
+/// Rotated files given in order continue each other's connections: same exchanges as the
+/// single file.
+#[test]
+fn rotated_files_read_as_one_capture() {
+    let mut cmd = Command::new(binary());
+    cmd.arg("analyze")
+        .arg(fixture("rotated-1.pcap"))
+        .arg(fixture("rotated-2.pcap"))
+        .args(["--format", "json"]);
+    let out = common::run(cmd, Duration::from_secs(120));
+    assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{}", out.stderr);
+    let label = Path::new("rotated-1.pcap + rotated-2.pcap");
+    let run = common::periscope::parse_ndjson(label, &out.stdout, Some(0), out.stderr.clone());
+    assert_same_as_base("rotated-1.pcap + rotated-2.pcap", &run);
+}
+
 /// Requests a damaged capture yields must be among the undamaged one's (as a multiset).
 fn assert_requests_within(name: &str, run: &Run, reference: &Run) {
     let (extra, _) = common::multiset_diff(&run.requests(), &reference.requests());

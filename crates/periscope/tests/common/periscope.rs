@@ -110,7 +110,12 @@ pub fn analyze(file: &Path) -> Run {
         file.display(),
         out.stderr
     );
-    let stdout = String::from_utf8(out.stdout)
+    parse_ndjson(file, &out.stdout, status.code(), out.stderr)
+}
+
+/// Parses the NDJSON `periscope analyze` printed for `file` (named in panic messages).
+pub fn parse_ndjson(file: &Path, stdout: &[u8], code: Option<i32>, stderr: String) -> Run {
+    let stdout = std::str::from_utf8(stdout)
         .unwrap_or_else(|e| panic!("periscope stdout on {} is not UTF-8: {e}", file.display()));
     let mut exchanges = Vec::new();
     let mut coverage = Vec::new();
@@ -126,10 +131,10 @@ pub fn analyze(file: &Path) -> Run {
         }
     }
     Run {
-        code: status.code(),
+        code,
         exchanges,
         coverage,
-        stderr: out.stderr,
+        stderr,
     }
 }
 
