@@ -609,12 +609,24 @@ fn records_fresh_traffic_and_matches_tshark() {
         return;
     }
     let run = check_against_tshark(&out);
-    assert_eq!(
-        run.exchanges.len(),
-        40,
-        "fresh capture: exchanges; record.sh said:\n{}",
-        rec.stderr
-    );
+    // clients.sh sends 40 requests; only a capture tcpdump dropped packets from may hold fewer
+    // (the tshark comparison above holds either way).
+    let dropped: u64 = rec
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_suffix(" packets dropped by kernel"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    if dropped == 0 {
+        assert_eq!(
+            run.exchanges.len(),
+            40,
+            "fresh capture: exchanges; record.sh said:\n{}",
+            rec.stderr
+        );
+    } else {
+        println!("NOTE: tcpdump dropped {dropped} packets; exchange count not checked");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
