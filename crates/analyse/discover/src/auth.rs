@@ -74,26 +74,32 @@ pub fn is_api_key_query(name: &str) -> bool {
 
 /// Cookie names that hold a session.
 pub fn is_session_cookie(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(
-        n.as_str(),
-        "session"
-            | "sessionid"
-            | "session_id"
-            | "sid"
-            | "sess"
-            | "jsessionid"
-            | "phpsessid"
-            | "connect.sid"
-            | "asp.net_sessionid"
-            | "auth"
-            | "auth_token"
-            | "token"
-            | "jwt"
-            | "access_token"
-    ) || n.ends_with("_session")
-        || n.ends_with("-session")
-        || n.ends_with("_sess")
+    const NAMES: [&str; 14] = [
+        "session",
+        "sessionid",
+        "session_id",
+        "sid",
+        "sess",
+        "jsessionid",
+        "phpsessid",
+        "connect.sid",
+        "asp.net_sessionid",
+        "auth",
+        "auth_token",
+        "token",
+        "jwt",
+        "access_token",
+    ];
+    let suffix = |sfx: &str| {
+        name.len() > sfx.len()
+            && name
+                .get(name.len() - sfx.len()..)
+                .is_some_and(|t| t.eq_ignore_ascii_case(sfx))
+    };
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+        || suffix("_session")
+        || suffix("-session")
+        || suffix("_sess")
 }
 
 /// The kind an `Authorization` value shows.

@@ -33,45 +33,104 @@ pub fn segment_kind(s: &str) -> Option<SegmentKind> {
     if b.is_empty() {
         return None;
     }
-    if b.len() <= 20 && b.iter().all(u8::is_ascii_digit) {
-        return Some(SegmentKind::Integer);
+    // One pass over the bytes; the shape tests below only run when the counts allow them
+    // (this runs for every segment of every request).
+    let mut c = Counts::default();
+    for &x in b {
+        c.add(x);
     }
-    if is_uuid(s) {
+    let len = b.len();
+    if c.digits == len {
+        // Longer digit runs overflow integers: ids all the same (hashes, card-like numbers).
+        return Some(if len <= 20 {
+            SegmentKind::Integer
+        } else {
+            SegmentKind::Hex
+        });
+    }
+    if (len == 36 || len == 32) && is_uuid(s) {
         return Some(SegmentKind::Uuid);
     }
-    if is_date(s) {
+    if len == 10 && c.digits == 8 && is_date(s) {
         return Some(SegmentKind::Date);
     }
-    if is_email(s) {
-        return Some(SegmentKind::Email);
+    if c.at {
+        return is_email(s).then_some(SegmentKind::Email);
     }
-    if s.parse::<Ipv4Addr>().is_ok() || (s.contains(':') && s.parse::<Ipv6Addr>().is_ok()) {
+    if (c.dot && c.digits >= 4 && len <= 15 && s.parse::<Ipv4Addr>().is_ok())
+        || (c.colon && s.parse::<Ipv6Addr>().is_ok())
+    {
         return Some(SegmentKind::Ip);
     }
-    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-    let alpha = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
-    if b.iter().all(u8::is_ascii_hexdigit)
-        && ((b.len() >= 8 && digits > 0 && alpha > 0) || (b.len() >= 16 && digits > 0))
-    {
+    if len < 8 {
+        return None;
+    }
+    let alpha = c.upper + c.lower;
+    if c.hex == len && c.digits > 0 && (alpha > 0 || len >= 16) {
         return Some(SegmentKind::Hex);
     }
-    if is_token(b, digits, alpha) {
+    if c.token == len && is_token(b, &c) {
         return Some(SegmentKind::Token);
     }
     None
 }
 
+/// Character classes of a segment, counted in one pass.
+#[derive(Default)]
+struct Counts {
+    digits: usize,
+    upper: usize,
+    lower: usize,
+    hex: usize,
+    /// Bytes allowed in tokens: alphanumerics and `-_=+.~`.
+    token: usize,
+    at: bool,
+    dot: bool,
+    colon: bool,
+}
+
+impl Counts {
+    fn add(&mut self, x: u8) {
+        match x {
+            b'0'..=b'9' => {
+                self.digits += 1;
+                self.hex += 1;
+                self.token += 1;
+            }
+            b'a'..=b'z' => {
+                self.lower += 1;
+                self.token += 1;
+                if x <= b'f' {
+                    self.hex += 1;
+                }
+            }
+            b'A'..=b'Z' => {
+                self.upper += 1;
+                self.token += 1;
+                if x <= b'F' {
+                    self.hex += 1;
+                }
+            }
+            b'-' | b'_' | b'=' | b'+' | b'~' => self.token += 1,
+            b'.' => {
+                self.dot = true;
+                self.token += 1;
+            }
+            b'@' => self.at = true,
+            b':' => self.colon = true,
+            _ => {}
+        }
+    }
+}
+
 /// Base64/base64url-like runs and `prefix_xxx` ids. Ordinary words, even long camelCase
 /// ones, rarely carry two digits and mixed case together, which is what this asks for.
-fn is_token(b: &[u8], digits: usize, alpha: usize) -> bool {
-    let token_chars = b
-        .iter()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'+' | b'.' | b'~'));
-    if !token_chars || alpha == 0 {
+fn is_token(b: &[u8], c: &Counts) -> bool {
+    let (digits, upper, lower) = (c.digits, c.upper, c.lower);
+    let alpha = upper + lower;
+    if alpha == 0 {
         return false;
     }
-    let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
-    let lower = b.iter().filter(|c| c.is_ascii_lowercase()).count();
     // Random base64 has about as many capitals as small letters; camelCase words have a
     // capital per word (`getUserPreferences`: 2 of 18) and constants have no small letters.
     if b.len() >= 16 && upper * 10 > alpha * 3 && lower * 10 > alpha * 3 {

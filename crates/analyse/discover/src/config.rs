@@ -48,6 +48,12 @@ pub struct DiscoverConfig {
     pub max_assets_per_host: usize,
     /// Share of requests in which a parameter must appear to be called required. Default 1.0.
     pub required_ratio: f64,
+    /// Requests per endpoint whose parameter values and bodies are all examined (types,
+    /// schemas, sensitive data). Presence, methods, statuses and auth count every request.
+    /// Default 64.
+    pub sample_first: u64,
+    /// After `sample_first`, one request in this many is examined (0: none). Default 32.
+    pub sample_every: u64,
 }
 
 impl Default for DiscoverConfig {
@@ -70,6 +76,8 @@ impl Default for DiscoverConfig {
             max_sensitive_per_endpoint: 32,
             max_assets_per_host: 1000,
             required_ratio: 1.0,
+            sample_first: 64,
+            sample_every: 32,
         }
     }
 }

@@ -118,6 +118,8 @@ pub(crate) struct Operation {
     pub url_params: BTreeSet<String>,
     pub server_errors: u64,
     pub attacks: u64,
+    /// Requests whose values and bodies were examined (see `sample_first`).
+    pub sampled: u64,
 }
 
 impl Operation {
@@ -171,6 +173,7 @@ impl Operation {
         }
         self.server_errors += o.server_errors;
         self.attacks += o.attacks;
+        self.sampled += o.sampled;
     }
 }
 
@@ -187,7 +190,9 @@ fn merge_schema_map(map: &mut BTreeMap<String, Schema>, media: &str, s: &Schema,
 pub(crate) struct Node {
     /// Requests that went on below this position.
     pub through: u64,
-    pub literals: HashMap<String, Node>,
+    /// Literal children. A B-tree: most positions have a handful of children, where a few
+    /// string comparisons beat hashing the segment (measured with callgrind).
+    pub literals: BTreeMap<String, Node>,
     pub param: Option<Box<ParamNode>>,
     /// Set once the position was learned to be a parameter: every new segment goes there.
     pub collapsed: bool,
@@ -423,8 +428,11 @@ fn is_standard_header(name: &str) -> bool {
         "x-forwarded-proto",
         "x-forwarded-host",
     ];
-    let lower = name.to_ascii_lowercase();
-    STD.contains(&lower.as_str()) || lower.starts_with("sec-") || lower.starts_with("x-forwarded-")
+    let prefix = |p: &str| {
+        name.get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+    };
+    STD.iter().any(|s| s.eq_ignore_ascii_case(name)) || prefix("sec-") || prefix("x-forwarded-")
 }
 
 /// Parameter names that take a URL the server may fetch (SSRF).
@@ -525,53 +533,57 @@ impl Inventory {
             return;
         };
         let (abs_host, raw_path, query) = split_target(&req.target);
-        let host = host_key(abs_host.or_else(|| req.headers.get("host")), ex);
-        let resp_media = ex
-            .response
-            .as_ref()
-            .and_then(|r| r.headers.get("content-type"))
-            .map(media_type)
-            .unwrap_or_default();
-        let method = req.method.to_ascii_uppercase();
-        if !self.hosts.contains_key(&host) && self.hosts.len() >= self.cfg.max_hosts {
-            self.stats.dropped_host_cap += 1;
-            return;
-        }
+        // Lookups borrow; a host or method is only allocated the first time it is seen.
+        let named = abs_host.or_else(|| req.headers.get("host"));
+        let host_ref = named.map(str::trim).filter(|h| is_host_key(h));
+        let h = match host_ref.and_then(|k| self.hosts.get_mut(k)) {
+            Some(h) => h,
+            None => {
+                let host = host_key(named, ex);
+                if !self.hosts.contains_key(&host) && self.hosts.len() >= self.cfg.max_hosts {
+                    self.stats.dropped_host_cap += 1;
+                    return;
+                }
+                self.hosts.entry(host).or_insert_with(|| HostInventory {
+                    nodes: 1,
+                    ..Default::default()
+                })
+            }
+        };
         let (cfg, lim) = (&self.cfg, self.lim);
         let stats = &mut self.stats;
-        let h = self.hosts.entry(host).or_insert_with(|| HostInventory {
-            nodes: 1,
-            ..Default::default()
-        });
 
         // Static assets and pages are kept apart from the API.
-        let last = raw_path.rsplit('/').next().unwrap_or_default();
-        let ext = last
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
-            .unwrap_or_default();
-        let ok = ex.response.as_ref().is_some_and(|r| r.status < 400);
-        let asset_media = resp_media.starts_with("image/")
-            || resp_media.starts_with("font/")
-            || resp_media == "text/css"
-            || resp_media.ends_with("javascript")
-            || (resp_media == "text/html" && ok);
-        if (method == "GET" || method == "HEAD")
-            && (ASSET_EXT.contains(&ext.as_str()) || asset_media)
-        {
-            stats.assets += 1;
-            let path = decode(raw_path, false).into_owned();
-            let known = h.assets.contains_key(&path);
-            if known || h.assets.len() < cfg.max_assets_per_host {
-                let a = h.assets.entry(path).or_default();
-                a.hits += 1;
-                if !resp_media.is_empty() {
-                    a.media_type.clone_from(&resp_media);
+        let method = req.method.as_str();
+        let is_get = method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD");
+        if is_get {
+            let last = raw_path.rsplit('/').next().unwrap_or_default();
+            let ext = last.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+            let resp_ct = ex
+                .response
+                .as_ref()
+                .and_then(|r| r.headers.get("content-type"))
+                .unwrap_or_default();
+            let ok = ex.response.as_ref().is_some_and(|r| r.status < 400);
+            if ASSET_EXT.iter().any(|a| a.eq_ignore_ascii_case(ext)) || is_asset_media(resp_ct, ok)
+            {
+                stats.assets += 1;
+                let path = decode(raw_path, false);
+                if let Some(a) = h.assets.get_mut(path.as_ref()) {
+                    a.hits += 1;
+                } else if h.assets.len() < cfg.max_assets_per_host {
+                    h.assets.insert(
+                        path.into_owned(),
+                        AssetStats {
+                            hits: 1,
+                            media_type: media_type(resp_ct),
+                        },
+                    );
+                } else {
+                    stats.dropped_assets += 1;
                 }
-            } else {
-                stats.dropped_assets += 1;
+                return;
             }
-            return;
         }
 
         // Walk (and grow) the path tree.
@@ -583,17 +595,34 @@ impl Inventory {
                 break;
             }
             let seg = decode(raw, false);
-            node = step(node, &seg, &mut h.nodes, stats, cfg, &lim);
+            node = match step(node, &seg, &mut h.nodes, stats, cfg, &lim) {
+                Some(n) => n,
+                None => return, // cannot happen: `step` only looks up what it checked
+            };
         }
-        let known_op = node.ops.contains_key(&method);
-        if !known_op && h.ops >= cfg.max_endpoints_per_host {
-            stats.dropped_endpoint_cap += 1;
-            return;
-        }
+        let upper = method.bytes().all(|c| !c.is_ascii_lowercase());
+        let known_op = upper && node.ops.contains_key(method);
         if !known_op {
-            h.ops += 1;
+            let m = method.to_ascii_uppercase();
+            if !node.ops.contains_key(&m) {
+                if h.ops >= cfg.max_endpoints_per_host {
+                    stats.dropped_endpoint_cap += 1;
+                    return;
+                }
+                h.ops += 1;
+                node.ops.insert(m.clone(), Operation::default());
+            }
+            if !upper {
+                // Rare: a lower-case method. Record it under its upper-case spelling.
+                if let Some(op) = node.ops.get_mut(&m) {
+                    record(op, ex, query, &mut h.params, stats, cfg, &lim, attacks);
+                }
+                return;
+            }
         }
-        let op = node.ops.entry(method).or_default();
+        let Some(op) = node.ops.get_mut(method) else {
+            return;
+        };
         record(op, ex, query, &mut h.params, stats, cfg, &lim, attacks);
         // A collapse elsewhere may have merged operations: recount now and then, cheaply.
         if stats.learned_params > 0 && h.ops >= cfg.max_endpoints_per_host {
@@ -602,6 +631,31 @@ impl Inventory {
             h.ops = ops;
         }
     }
+}
+
+/// True when a `Host` value can be used as the key as it is: lower case, no default port.
+fn is_host_key(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 255
+        && !h.bytes().any(|c| c.is_ascii_uppercase())
+        && !h.ends_with(":80")
+}
+
+/// Static content by response media type (pages count when they were served fine).
+fn is_asset_media(ct: &str, ok: bool) -> bool {
+    let mt = ct.split(';').next().unwrap_or_default().trim();
+    let starts = |p: &str| mt.get(..p.len()).is_some_and(|x| x.eq_ignore_ascii_case(p));
+    let ends = |p: &str| {
+        mt.len() >= p.len()
+            && mt
+                .get(mt.len() - p.len()..)
+                .is_some_and(|x| x.eq_ignore_ascii_case(p))
+    };
+    starts("image/")
+        || starts("font/")
+        || mt.eq_ignore_ascii_case("text/css")
+        || ends("javascript")
+        || (ok && mt.eq_ignore_ascii_case("text/html"))
 }
 
 /// Host name as clients wrote it, lower-cased, default port removed; the server address
@@ -625,25 +679,38 @@ fn step<'n>(
     stats: &mut InventoryStats,
     cfg: &DiscoverConfig,
     lim: &Limits,
-) -> &'n mut Node {
+) -> Option<&'n mut Node> {
     node.through += 1;
     if let Some(kind) = segment_kind(seg) {
-        return to_param(node, seg, kind, nodes, lim);
+        return Some(to_param(node, seg, kind, nodes, lim));
     }
     if node.collapsed {
-        return to_param(node, seg, SegmentKind::HighCardinality, nodes, lim);
+        return Some(to_param(
+            node,
+            seg,
+            SegmentKind::HighCardinality,
+            nodes,
+            lim,
+        ));
     }
     if node.literals.contains_key(seg) {
-        // Re-borrow through the map: the check above keeps this from allocating.
-        return node.literals.entry(seg.to_string()).or_default();
+        // Two lookups: returning the result of a first `get_mut` only when it is `Some`
+        // is refused by the borrow checker (NLL problem case 3).
+        return node.literals.get_mut(seg);
     }
     if *nodes >= cfg.max_nodes_per_host || node.literals.len() + 1 >= cfg.param_max_distinct {
         stats.learned_params += 1;
         *nodes = nodes.saturating_sub(node.collapse(lim, cfg));
-        return to_param(node, seg, SegmentKind::HighCardinality, nodes, lim);
+        return Some(to_param(
+            node,
+            seg,
+            SegmentKind::HighCardinality,
+            nodes,
+            lim,
+        ));
     }
     *nodes += 1;
-    node.literals.entry(seg.to_string()).or_default()
+    Some(node.literals.entry(seg.to_string()).or_default())
 }
 
 fn to_param<'n>(
@@ -706,6 +773,27 @@ fn record(
     op.last = op.last.max(ex.ts);
     op.hits += 1;
     op.attacks += u64::from(attacks);
+    // Parameters, auth, bodies and sensitive data are examined for a sample only: all of the
+    // first `sample_first` requests of the endpoint, then one in `sample_every`. Schemas and
+    // auth kinds converge fast, and examining every request would cost as much as the whole
+    // HTTP stage (measured: see the crate docs). Hits, times and statuses count every request.
+    let deep = op.hits <= cfg.sample_first
+        || (cfg.sample_every > 0 && op.hits.is_multiple_of(cfg.sample_every));
+    if !deep {
+        if let Some(resp) = &ex.response {
+            op.answered += 1;
+            if resp.status >= 500 {
+                op.server_errors += 1;
+            }
+            if let Some(r) = op.responses.get_mut(&resp.status) {
+                r.count += 1;
+            } else if op.responses.len() < MAX_SMALL * 2 {
+                op.responses.entry(resp.status).or_default().count += 1;
+            }
+        }
+        return;
+    }
+    op.sampled += 1;
     let mut auth: Vec<AuthKind> = Vec::new();
     let mut sens = SensitiveSink {
         op_len_cap: cfg.max_sensitive_per_endpoint,
@@ -735,7 +823,7 @@ fn record(
                 ..Default::default()
             });
             // Count presence once per request even when repeated (`a=1&a=2`).
-            if p.seen < op.hits {
+            if p.seen < op.sampled {
                 p.seen += 1;
             }
             p.schema.observe_text(value, lim);
@@ -783,7 +871,7 @@ fn record(
         }
     }
 
-    // Request body.
+    // Request body: its schema is built in place (no per-request schema to merge).
     let ct = req.headers.get("content-type").unwrap_or_default();
     if !req.body.data.is_empty() {
         op.with_body += 1;
@@ -795,17 +883,19 @@ fn record(
         };
         if req.body.truncated {
             stats.truncated_bodies += 1;
-        } else if let Some(schema) = body_schema(
-            &media,
-            ct,
-            &req.body.data,
-            lim,
-            &mut sens,
-            "request.body",
-            stats,
-            op,
-        ) {
-            merge_schema_map(&mut op.bodies, &media, &schema, lim);
+        } else if op.bodies.contains_key(&media) || op.bodies.len() < MAX_SMALL {
+            let target = op.bodies.entry(media.clone()).or_default();
+            body_schema(
+                &media,
+                ct,
+                &req.body.data,
+                lim,
+                &mut sens,
+                "request.body",
+                stats,
+                &mut op.uploads,
+                target,
+            );
         }
     }
 
@@ -820,34 +910,27 @@ fn record(
         }
         let rct = resp.headers.get("content-type").unwrap_or_default();
         let media = media_type(rct);
-        let schema = if resp.body.data.is_empty() || media.is_empty() {
-            None
-        } else if resp.body.truncated {
-            stats.truncated_bodies += 1;
-            None
-        } else {
-            body_schema(
-                &media,
-                rct,
-                &resp.body.data,
-                lim,
-                &mut sens,
-                "response.body",
-                stats,
-                op,
-            )
-        };
         let known = op.responses.contains_key(&resp.status);
         if known || op.responses.len() < MAX_SMALL * 2 {
             let r = op.responses.entry(resp.status).or_default();
             r.count += 1;
-            if let Some(s) = schema {
-                merge_schema_map(&mut r.bodies, &media, &s, lim);
-            } else if !media.is_empty()
-                && !r.bodies.contains_key(&media)
-                && r.bodies.len() < MAX_SMALL
-            {
-                r.bodies.insert(media, Schema::default());
+            if !media.is_empty() && (r.bodies.contains_key(&media) || r.bodies.len() < MAX_SMALL) {
+                let target = r.bodies.entry(media.clone()).or_default();
+                if resp.body.truncated {
+                    stats.truncated_bodies += 1;
+                } else if !resp.body.data.is_empty() {
+                    body_schema(
+                        &media,
+                        rct,
+                        &resp.body.data,
+                        lim,
+                        &mut sens,
+                        "response.body",
+                        stats,
+                        &mut op.uploads,
+                        target,
+                    );
+                }
             }
         }
     }
@@ -930,7 +1013,8 @@ impl SensitiveSink {
     }
 }
 
-/// The schema of a body, by media type; `None` for media types without one.
+/// Adds a body to the schema of its media type (JSON, form, multipart, simple XML; other
+/// media types have no schema). A body that does not parse leaves the schema untouched.
 #[allow(clippy::too_many_arguments)]
 fn body_schema(
     media: &str,
@@ -940,9 +1024,9 @@ fn body_schema(
     sens: &mut SensitiveSink,
     place: &str,
     stats: &mut InventoryStats,
-    op: &mut Operation,
-) -> Option<Schema> {
-    let mut schema = Schema::default();
+    uploads: &mut u64,
+    schema: &mut Schema,
+) {
     if media == "application/json" || media.ends_with("+json") {
         match serde_json::from_slice::<Value>(data) {
             Ok(v) => {
@@ -950,10 +1034,7 @@ fn body_schema(
                 let mut path = place.to_string();
                 sens.walk(&v, &mut path, "", 0);
             }
-            Err(_) => {
-                stats.unparsed_bodies += 1;
-                return None;
-            }
+            Err(_) => stats.unparsed_bodies += 1,
         }
     } else if media == "application/x-www-form-urlencoded" {
         let text = String::from_utf8_lossy(data);
@@ -982,7 +1063,7 @@ fn body_schema(
             })
             .collect();
         if parts.iter().any(|p| p.filename.is_some()) {
-            op.uploads += 1;
+            *uploads += 1;
         }
         for (k, v) in &texts {
             if let Some(v) = v {
@@ -1010,10 +1091,7 @@ fn body_schema(
                 .map(|(k, v)| (k.as_str(), FieldValue::Text(v.as_str()))),
             lim,
         );
-    } else {
-        return None;
     }
-    Some(schema)
 }
 
 /// A parameter of an endpoint, as reported.
@@ -1087,7 +1165,9 @@ pub struct EndpointSummary {
     pub params: Vec<ParamSummary>,
     /// Request bodies by media type.
     pub request_bodies: Vec<BodySummary>,
-    /// Requests that had a body.
+    /// Requests examined in full (parameters, auth, bodies): see `sample_first`.
+    pub sampled: u64,
+    /// Examined requests that had a body.
     pub requests_with_body: u64,
     /// Responses by status.
     pub responses: Vec<ResponseSummary>,
@@ -1185,7 +1265,7 @@ impl Inventory {
                 location: *loc,
                 ty: p.schema.type_name().to_string(),
                 format: p.schema.format().map(|f| f.as_str().to_string()),
-                required: op.hits > 0 && p.seen as f64 >= req_ratio * op.hits as f64,
+                required: op.sampled > 0 && p.seen as f64 >= req_ratio * op.sampled as f64,
                 seen: p.seen,
                 schema: p.schema.to_json_schema(&self.lim),
             });
@@ -1258,6 +1338,7 @@ impl Inventory {
             last_seen: op.last,
             params,
             request_bodies,
+            sampled: op.sampled,
             requests_with_body: op.with_body,
             responses,
             auth: op.auth.iter().map(|(a, n)| (a.clone(), *n)).collect(),

@@ -105,7 +105,7 @@ fn operation(e: &EndpointSummary, schemes: &mut Map<String, Value>) -> Value {
         }
         op.insert(
             "requestBody".into(),
-            json!({"required": e.requests_with_body >= e.hits, "content": content}),
+            json!({"required": e.requests_with_body >= e.sampled, "content": content}),
         );
     }
     let mut responses = Map::new();

@@ -10,11 +10,12 @@ pub const MAX_FIELDS: usize = 128;
 /// Splits a request-target into host (absolute form only), path and query.
 pub fn split_target(target: &str) -> (Option<&str>, &str, Option<&str>) {
     let (mut host, mut rest) = (None, target);
-    let lower_start = target
-        .get(..8)
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    if lower_start.starts_with("http://") || lower_start.starts_with("https://") {
+    let starts = |p: &str| {
+        target
+            .get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+    };
+    if starts("http://") || starts("https://") {
         let after = target.split_once("://").map(|x| x.1).unwrap_or_default();
         let end = after.find(['/', '?']).unwrap_or(after.len());
         host = after.get(..end);
@@ -29,6 +30,10 @@ pub fn split_target(target: &str) -> (Option<&str>, &str, Option<&str>) {
 
 /// Percent-decodes (and `+` → space when `plus`), replacing invalid UTF-8.
 pub fn decode(s: &str, plus: bool) -> Cow<'_, str> {
+    // Most segments and values carry no escapes: skip the decoder and its UTF-8 check.
+    if !s.bytes().any(|c| c == b'%' || (plus && c == b'+')) {
+        return Cow::Borrowed(s);
+    }
     if plus && s.contains('+') {
         let replaced = s.replace('+', " ");
         return Cow::Owned(

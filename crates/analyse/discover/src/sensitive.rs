@@ -58,13 +58,32 @@ impl SensitiveKind {
     }
 }
 
-/// Lower-cased field name without separators, at most 48 bytes (longer names are cut).
-fn squash(name: &str) -> String {
-    name.bytes()
-        .filter(u8::is_ascii_alphanumeric)
-        .take(48)
-        .map(|c| char::from(c.to_ascii_lowercase()))
-        .collect()
+/// Lower-cased field name without separators, at most 48 bytes (longer names are cut),
+/// in a stack buffer: this runs for every field of every body.
+struct Squashed {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl Squashed {
+    fn new(name: &str) -> Squashed {
+        let mut s = Squashed {
+            buf: [0; 48],
+            len: 0,
+        };
+        for c in name.bytes().filter(u8::is_ascii_alphanumeric).take(48) {
+            if let Some(slot) = s.buf.get_mut(s.len) {
+                *slot = c.to_ascii_lowercase();
+                s.len += 1;
+            }
+        }
+        s
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII alphanumerics were copied in.
+        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
 }
 
 /// What a field holds, judging by its name and its value.
@@ -73,7 +92,8 @@ pub fn classify(name: &str, value: &str) -> Option<SensitiveKind> {
     if v.is_empty() || v.len() > 8192 {
         return None;
     }
-    let n = squash(name);
+    let squashed = Squashed::new(name);
+    let n = squashed.as_str();
     if n.contains("password")
         || n.contains("passwd")
         || n == "pwd"

@@ -88,3 +88,58 @@ pub fn exchange_full(
         flags: Vec::new(),
     }
 }
+
+/// Reads the JSON lines written by `tests/apps/shop/generate.py` (one exchange per line:
+/// `ts`, `method`, `target`, `headers`, `body` (base64), `status`, `resp_headers`,
+/// `resp_body` (base64)) into exchanges. Lines that do not parse are skipped and counted.
+pub fn load_jsonl(text: &str) -> (Vec<Exchange>, usize) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let pairs = |v: &serde_json::Value| -> Vec<(String, String)> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| {
+                        Some((
+                            p.get(0)?.as_str()?.to_string(),
+                            p.get(1)?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    let mut bad = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            bad += 1;
+            continue;
+        };
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(|x| x.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (Ok(body), Ok(resp_body)) = (b64.decode(s("body")), b64.decode(s("resp_body"))) else {
+            bad += 1;
+            continue;
+        };
+        let status = v
+            .get("status")
+            .and_then(|x| x.as_u64())
+            .and_then(|x| u16::try_from(x).ok())
+            .unwrap_or(0);
+        out.push(exchange_full(
+            out.len() as u64 + 1,
+            Timestamp(v.get("ts").and_then(|x| x.as_u64()).unwrap_or(0)),
+            &s("method"),
+            &s("target"),
+            pairs(&v["headers"]),
+            body,
+            Some((status, pairs(&v["resp_headers"]), resp_body)),
+        ));
+    }
+    (out, bad)
+}

@@ -9,11 +9,9 @@
 //! `openapi-spec-validator` for validation; each part is skipped with a printed reason when
 //! missing. Print the figures with `cargo test -p periscope-discover --test shop -- --nocapture`.
 
-use base64::Engine;
-use periscope_discover::testing::exchange_full;
+use periscope_discover::testing::load_jsonl;
 use periscope_discover::{parse_spec, DiscoverOptions, Location};
-use periscope_model::{Exchange, Timestamp};
-use serde_json::Value;
+use periscope_model::Exchange;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -28,44 +26,11 @@ fn python_ok() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn strings(v: &Value) -> Vec<(String, String)> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| {
-                    Some((
-                        p.get(0)?.as_str()?.to_string(),
-                        p.get(1)?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Reads the generator's JSON lines into exchanges.
-pub fn load_exchanges(path: &Path) -> Vec<Exchange> {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let text = std::fs::read_to_string(path).expect("traffic file");
-    text.lines()
-        .enumerate()
-        .map(|(i, line)| {
-            let v: Value = serde_json::from_str(line).expect("json line");
-            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-            let body = b64.decode(s("body")).expect("b64");
-            let resp_body = b64.decode(s("resp_body")).expect("b64");
-            let status = v["status"].as_u64().unwrap_or(0) as u16;
-            exchange_full(
-                i as u64 + 1,
-                Timestamp(v["ts"].as_u64().unwrap_or(0)),
-                &s("method"),
-                &s("target"),
-                strings(&v["headers"]),
-                body,
-                Some((status, strings(&v["resp_headers"]), resp_body)),
-            )
-        })
-        .collect()
+fn load_exchanges(path: &Path) -> Vec<Exchange> {
+    let (ex, bad) = load_jsonl(&std::fs::read_to_string(path).expect("traffic file"));
+    assert_eq!(bad, 0, "unreadable lines");
+    ex
 }
 
 fn shape(path: &str) -> String {
