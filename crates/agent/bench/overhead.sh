@@ -40,10 +40,10 @@ for r in $(seq "$rounds"); do
     for proto in http https; do
         port=$plain; [ $proto = https ] && port=$tls
         run "$proto without agent" "$proto://127.0.0.1:$port/"
-        "$bin" --quiet --port "$plain" --port "$tls" --secs $((secs + 4)) 2>"$dir/agent.err" & agent=$!
+        /usr/bin/time -f "agent cpu: user %U s, sys %S s" "$bin" --quiet --port "$plain" --port "$tls" --secs $((secs + 4)) 2>"$dir/agent.err" & agent=$!
         sleep 3
         run "$proto with agent" "$proto://127.0.0.1:$port/"
         wait "$agent" || true; agent=
-        grep summary "$dir/agent.err" | sed 's/^/    agent /'
+        grep -E "summary|agent cpu" "$dir/agent.err" | sed 's/^/    /'
     done
 done

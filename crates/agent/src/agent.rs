@@ -566,3 +566,14 @@ impl Agent {
         self.mono_to_real
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The binary may run the agent on its own thread.
+    #[test]
+    fn agent_is_send() {
+        fn send<T: Send>() {}
+        send::<super::Agent>();
+        send::<crate::wire::Forwarder>();
+    }
+}
