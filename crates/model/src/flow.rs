@@ -199,7 +199,10 @@ mod tests {
         let mut p = TunnelPath::default();
         assert!(p.is_empty());
         for id in 0..6 {
-            let pushed = p.push(Tunnel { kind: TunnelKind::Vxlan, id });
+            let pushed = p.push(Tunnel {
+                kind: TunnelKind::Vxlan,
+                id,
+            });
             assert_eq!(pushed, (id as usize) < TunnelPath::MAX);
         }
         assert_eq!(p.len(), TunnelPath::MAX);

@@ -13,8 +13,8 @@
 //!
 //! `Exchange` is the first owned, allocated value on the path; everything before it borrows.
 
-pub mod endpoint;
 pub mod attack;
+pub mod endpoint;
 pub mod event;
 pub mod exchange;
 pub mod flow;

@@ -172,7 +172,7 @@ fn read_file<E: FnMut(periscope_model::Event)>(
                 totals.bytes += frame.data.len() as u64;
                 pipeline.feed_frame(&frame);
                 if let Some(bar) = &bar {
-                    if totals.frames % 4096 == 0 {
+                    if totals.frames.is_multiple_of(4096) {
                         bar.set_position(reader.bytes_read());
                     }
                 }
