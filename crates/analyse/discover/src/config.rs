@@ -52,7 +52,7 @@ pub struct DiscoverConfig {
     /// schemas, sensitive data). Presence, methods, statuses and auth count every request.
     /// Default 64.
     pub sample_first: u64,
-    /// After `sample_first`, one request in this many is examined (0: none). Default 32.
+    /// After `sample_first`, one request in this many is examined (0: none). Default 64.
     pub sample_every: u64,
 }
 
@@ -77,7 +77,7 @@ impl Default for DiscoverConfig {
             max_assets_per_host: 1000,
             required_ratio: 1.0,
             sample_first: 64,
-            sample_every: 32,
+            sample_every: 64,
         }
     }
 }

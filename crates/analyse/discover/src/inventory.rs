@@ -728,6 +728,11 @@ fn to_param<'n>(
     if matches!(kind, SegmentKind::Token | SegmentKind::Hex) {
         widen(&mut p.token_len, seg.len());
     }
+    // Values typed for a sample, like every other parameter (the kind counts all).
+    let n = p.kinds.values().sum::<u64>();
+    if n > 64 && !n.is_multiple_of(32) {
+        return &mut p.node;
+    }
     if kind == SegmentKind::HighCardinality {
         p.values.observe_string(seg, lim);
     } else {
