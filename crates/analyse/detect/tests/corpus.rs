@@ -64,6 +64,6 @@ fn own_benign_corpus_floor() {
 #[test]
 fn own_attack_corpus_floor() {
     let s = eval(&corpus("attacks.jsonl")).unwrap_or_else(|| panic!("corpus/attacks.jsonl"));
-    // Measured: TPR 0.9492 on first run (before rules were added for the misses), 0.9931 after.
+    // Measured: TPR 0.9492 on first run (before rules were added for the misses), 0.9954 after.
     assert!(s.tpr >= 0.98, "attack TPR {}", s.tpr);
 }
