@@ -28,7 +28,8 @@ pub struct HttpConfig {
     pub max_header_bytes: usize,
     /// Most header fields per message (at most 512). Default 128.
     pub max_headers: usize,
-    /// Connections tracked at once; opening one more evicts the oldest. Default 100 000.
+    /// Connections tracked at once; opening one more evicts the oldest. Default 262 144, the
+    /// reassembler's flow-table default, so that this table is never the tighter cap.
     pub max_connections: usize,
 }
 
@@ -42,7 +43,7 @@ impl Default for HttpConfig {
             max_pending_requests: 32,
             max_header_bytes: 64 << 10,
             max_headers: 128,
-            max_connections: 100_000,
+            max_connections: 262_144,
         }
     }
 }
