@@ -16,6 +16,8 @@ have nsenter || need_pkgs+=(util-linux)
 have python3 || need_pkgs+=(python3)
 have editcap || need_pkgs+=(wireshark-common)
 have ethtool || need_pkgs+=(ethtool)
+have openssl || need_pkgs+=(openssl)
+have wrk || need_pkgs+=(wrk)
 [ -e /usr/include/pcap/pcap.h ] || need_pkgs+=(libpcap-dev)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -13,6 +13,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The live tests attach agents to the same host and load it with floods: one at a time, so
+/// that one test's traffic or load does not show in another's (cargo runs tests in parallel).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn skip(why: &str) {
     eprintln!("SKIPPED: {why}");
 }
@@ -342,6 +352,7 @@ fn curl_args(base: &str, tag: &str, n: usize) -> Vec<String> {
 
 #[test]
 fn nginx_https_plain_and_python_each_exchange_once() {
+    let _serial = serial();
     if !preconditions() {
         return;
     }
@@ -443,6 +454,7 @@ fn nginx_https_plain_and_python_each_exchange_once() {
 
 #[test]
 fn outbound_opt_in_shows_the_client_side_too() {
+    let _serial = serial();
     if !preconditions() {
         return;
     }
@@ -494,6 +506,7 @@ fn outbound_opt_in_shows_the_client_side_too() {
 /// which carries the final offsets; those are counted separately).
 #[test]
 fn losses_under_flood_match_the_gaps() {
+    let _serial = serial();
     if !preconditions() {
         return;
     }
@@ -573,6 +586,7 @@ fn losses_under_flood_match_the_gaps() {
 /// its own cgroup v2 group, not the one outside it).
 #[test]
 fn selection_by_process_name_and_cgroup() {
+    let _serial = serial();
     if !preconditions() {
         return;
     }
@@ -654,6 +668,7 @@ fn selection_by_process_name_and_cgroup() {
 /// request (roles from the listening ports, `handshake: false`); IPv6 loopback works.
 #[test]
 fn connection_older_than_the_agent_and_ipv6() {
+    let _serial = serial();
     if !preconditions() {
         return;
     }
