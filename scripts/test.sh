@@ -42,6 +42,13 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
+# The API-discovery test validates its OpenAPI export with a real validator (PyPI).
+if ! python3 -c "import openapi_spec_validator" 2>/dev/null; then
+  echo "scripts/test.sh: installing openapi-spec-validator"
+  python3 -m pip install -q openapi-spec-validator || python3 -m pip install -q --break-system-packages openapi-spec-validator \
+    || echo "scripts/test.sh: could not install openapi-spec-validator; the discovery test will say it skips" >&2
+fi
+
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"
