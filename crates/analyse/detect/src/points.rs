@@ -370,6 +370,10 @@ fn body_points(req: &Request, p: &mut Points<'_>, cfg: &DetectConfig) {
         || (ct.is_empty() && text.contains('=') && !text.contains(' '))
     {
         form_points(&text, "body.form", p, cfg, 0);
+    } else if looks_binary(data) && !data.starts_with(&[0xac, 0xed]) {
+        // Files, images, archives: scanning them as text finds "attacks" in random bytes
+        // (an upload of random bytes matched xss). A raw Java serialized object (AC ED) is
+        // binary too, and stays scanned for deserialization.
     } else {
         p.push("body.text".into(), &text, PointKind::Body);
         if let Some(t) = decode::base64_text(&text, cfg.max_value_len) {
@@ -528,6 +532,23 @@ fn multipart_points(
     }
 }
 
+/// True when the first KiB is not text: more than 1 in 20 bytes are control bytes or parts of
+/// invalid UTF-8.
+fn looks_binary(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(1024)];
+    if head.is_empty() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(head);
+    let odd = text
+        .chars()
+        .filter(|&c| {
+            c == char::REPLACEMENT_CHARACTER || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        })
+        .count();
+    odd * 20 > head.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,6 +592,27 @@ mod tests {
 
     fn has(v: &[(String, String)], n: &str, val: &str) -> bool {
         v.iter().any(|(a, b)| a == n && b == val)
+    }
+
+    #[test]
+    fn binary_bodies_are_not_scanned_as_text() {
+        let ct = [("Content-Type", "application/octet-stream")];
+        let mut random = vec![0u8; 4096];
+        let mut x = 0x9e37_79b9_u32;
+        for b in random.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            *b = x as u8;
+        }
+        let v = names(&req("POST", "/upload", &ct, &random));
+        assert!(!v.iter().any(|(n, _)| n.starts_with("body")), "{v:?}");
+        // Text sent as octet-stream is still scanned, and so is a raw Java serialized object.
+        let v = names(&req("POST", "/upload", &ct, b"id=1' or '1'='1"));
+        assert!(v.iter().any(|(n, _)| n == "body.text"), "{v:?}");
+        let java = [&[0xac, 0xed, 0x00, 0x05, 0x73, 0x72][..], &random[..64]].concat();
+        let v = names(&req("POST", "/upload", &ct, &java));
+        assert!(v.iter().any(|(n, _)| n == "body.text"), "{v:?}");
     }
 
     #[test]
