@@ -47,6 +47,11 @@ pub struct Pipeline<E: FnMut(Event)> {
 /// the reassembler itself is borrowed.
 struct AfterReassembly<E: FnMut(Event)> {
     http: HttpTracker,
+    router: Router<E>,
+}
+
+/// Where the HTTP stage's outputs go: coverage, the analysers, and the output.
+struct Router<E: FnMut(Event)> {
     coverage: CoverageTable,
     consumers: Vec<Box<dyn ExchangeConsumer>>,
     emit: E,
@@ -57,43 +62,25 @@ struct AfterReassembly<E: FnMut(Event)> {
 
 impl<E: FnMut(Event)> AfterReassembly<E> {
     fn on_stream_event(&mut self, flow: FlowId, ev: StreamEvent<'_>) {
-        let Self {
-            http,
-            coverage,
-            consumers,
-            emit,
-            exchanges,
-            pending,
-        } = self;
-        http.on_event(flow, ev, &mut |out| {
-            route(out, coverage, consumers, emit, exchanges, pending)
-        });
+        let router = &mut self.router;
+        self.http.on_event(flow, ev, &mut |out| router.route(out));
     }
 
     fn advance(&mut self, now: Timestamp) {
-        let Self {
-            http,
-            coverage,
-            consumers,
-            emit,
-            exchanges,
-            pending,
-        } = self;
-        http.advance(now, &mut |out| {
-            route(out, coverage, consumers, emit, exchanges, pending)
-        });
+        let router = &mut self.router;
+        self.http.advance(now, &mut |out| router.route(out));
     }
 
     fn finish(&mut self) {
-        let Self {
-            http,
+        let router = &mut self.router;
+        self.http.finish(&mut |out| router.route(out));
+        let Router {
             coverage,
             consumers,
             emit,
-            exchanges,
             pending,
-        } = self;
-        http.finish(&mut |out| route(out, coverage, consumers, emit, exchanges, pending));
+            ..
+        } = router;
         for consumer in consumers.iter_mut() {
             consumer.finish(pending);
         }
@@ -104,27 +91,23 @@ impl<E: FnMut(Event)> AfterReassembly<E> {
     }
 }
 
-/// Sends one HTTP-layer output where it belongs: exchanges to coverage, the analysers and the
-/// output; connection summaries to coverage only.
-fn route<E: FnMut(Event)>(
-    out: HttpOutput,
-    coverage: &mut CoverageTable,
-    consumers: &mut [Box<dyn ExchangeConsumer>],
-    emit: &mut E,
-    exchanges: &mut u64,
-    pending: &mut Vec<Event>,
-) {
-    match out {
-        HttpOutput::Exchange(ex) => {
-            *exchanges += 1;
-            coverage.on_exchange(&ex);
-            for consumer in consumers.iter_mut() {
-                consumer.on_exchange(&ex, pending);
+impl<E: FnMut(Event)> Router<E> {
+    /// Sends one HTTP-layer output where it belongs: exchanges to coverage, the analysers and
+    /// the output (the analysers' events right after their exchange); connection summaries to
+    /// coverage only.
+    fn route(&mut self, out: HttpOutput) {
+        match out {
+            HttpOutput::Exchange(ex) => {
+                self.exchanges += 1;
+                self.coverage.on_exchange(&ex);
+                for consumer in self.consumers.iter_mut() {
+                    consumer.on_exchange(&ex, &mut self.pending);
+                }
+                (self.emit)(Event::Exchange(ex));
+                self.pending.drain(..).for_each(&mut self.emit);
             }
-            emit(Event::Exchange(ex));
-            pending.drain(..).for_each(&mut *emit);
+            HttpOutput::Connection(summary) => self.coverage.on_connection(&summary),
         }
-        HttpOutput::Connection(summary) => coverage.on_connection(&summary),
     }
 }
 
@@ -138,11 +121,13 @@ impl<E: FnMut(Event)> Pipeline<E> {
             reassembler: Reassembler::new(config.reassembly),
             after: AfterReassembly {
                 http: HttpTracker::build(config.http)?,
-                coverage: CoverageTable::default(),
-                consumers: Vec::new(),
-                emit,
-                exchanges: 0,
-                pending: Vec::new(),
+                router: Router {
+                    coverage: CoverageTable::default(),
+                    consumers: Vec::new(),
+                    emit,
+                    exchanges: 0,
+                    pending: Vec::new(),
+                },
             },
             clock: Timestamp(0),
             last_tick: Timestamp(0),
@@ -151,7 +136,7 @@ impl<E: FnMut(Event)> Pipeline<E> {
 
     /// Adds an analyser that sees every exchange.
     pub fn add_consumer(&mut self, consumer: Box<dyn ExchangeConsumer>) {
-        self.after.consumers.push(consumer);
+        self.after.router.consumers.push(consumer);
     }
 
     /// Feeds one captured frame.
@@ -224,7 +209,7 @@ impl<E: FnMut(Event)> Pipeline<E> {
             decode: self.decoder.stats(),
             reassembly: self.reassembler.stats(),
             http: self.after.http.stats(),
-            exchanges: self.after.exchanges,
+            exchanges: self.after.router.exchanges,
         }
     }
 }
