@@ -101,8 +101,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Reads `files` in order through `pipeline`, finishes it, and (when `report`) prints the
-/// summary and damage reports on stderr.
+/// Reads `files` in order through `pipeline` and finishes it. Damaged and unreadable files
+/// are always reported on stderr; the run summary and progress bar only when `report`.
 pub fn feed_files<E: FnMut(periscope_model::Event)>(
     files: &[PathBuf],
     pipeline: &mut Pipeline<E>,
