@@ -1,0 +1,65 @@
+#!/bin/sh
+# Periscope vs ModSecurity v3 + OWASP CRS 3.3 (paranoia levels 1 and 2) on the same labelled JSONL files.
+#   crates/analyse/detect/bench/modsec/compare.sh [FILE.jsonl ...]
+# Default files: shared/datasets/gotestwaf-dev.jsonl and the detect crate's corpus (benign + attacks).
+# When more than one file is given, an extra row set "all files" runs over their concatenation, so a benign-only
+# file and an attack-only file together give both TPR and FPR.
+# Prints ONE table: tool, file, TPR, FPR, requests/s per core (CPU time of the detection loop only) and
+# Periscope's requests/s divided by that row's. Raw outputs are kept in $OUT (default /tmp/periscope-modsec-bench).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../../../.." && pwd)
+OUT=${OUT:-/tmp/periscope-modsec-bench}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target-modsec}
+PLS=${PLS:-"1 2"}
+mkdir -p "$OUT"
+
+if [ $# -eq 0 ]; then
+    set -- "$repo/../shared/datasets/gotestwaf-dev.jsonl" \
+        "$repo/crates/analyse/detect/corpus/benign.jsonl" "$repo/crates/analyse/detect/corpus/attacks.jsonl"
+    [ -f "$1" ] || shift
+fi
+
+"$here/build.sh"
+(cd "$repo" && cargo build -q -p periscope-detect --release --example eval) >&2
+periscope="$CARGO_TARGET_DIR/release/examples/eval"
+
+files=""
+for f in "$@"; do files="$files $f"; done
+if [ $# -gt 1 ]; then
+    cat "$@" > "$OUT/all-files.jsonl"
+    files="$files $OUT/all-files.jsonl"
+fi
+
+rows="$OUT/rows.tsv"
+: > "$rows"
+for f in $files; do
+    name=$(basename "$f" .jsonl)
+    echo "compare.sh: $name: periscope" >&2
+    "$periscope" "$f" --format json > "$OUT/$name.periscope.jsonl" 2>/dev/null
+    printf 'periscope\t%s\t%s\n' "$name" "$(tail -n 1 "$OUT/$name.periscope.jsonl")" >> "$rows"
+    for pl in $PLS; do
+        echo "compare.sh: $name: modsecurity PL$pl" >&2
+        "$here/modsec_eval" --pl "$pl" "$f" > "$OUT/$name.modsec-pl$pl.jsonl" 2>/dev/null
+        printf 'modsecurity-crs PL%s\t%s\t%s\n' "$pl" "$name" "$(tail -n 1 "$OUT/$name.modsec-pl$pl.jsonl")" >> "$rows"
+    done
+done
+
+python3 - "$rows" <<'PY'
+import json, sys
+rows = []
+for line in open(sys.argv[1]):
+    tool, name, js = line.rstrip("\n").split("\t", 2)
+    rows.append((tool, name, json.loads(js)))
+pv = {name: s["cpu_requests_per_sec"] for tool, name, s in rows if tool == "periscope"}
+def rate(s, k):
+    return f"{s[k]:.4f}" if s[k if k != 'tpr' else 'attacks' if k == 'tpr' else 'benign'] else "  -   "
+print("| tool | file | requests (attack/benign) | TPR | FPR | req/s per core (CPU) | Periscope ÷ this |")
+print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+for tool, name, s in rows:
+    tpr = f"{s['tpr']:.4f}" if s["attacks"] else "-"
+    fpr = f"{s['fpr']:.4f}" if s["benign"] else "-"
+    r = s["cpu_requests_per_sec"]
+    ratio = f"{pv[name] / r:.1f}×" if r else "-"
+    print(f"| {tool} | {name} | {s['requests']} ({s['attacks']}/{s['benign']}) | {tpr} | {fpr} | {r:,.0f} | {ratio} |")
+PY
