@@ -69,11 +69,14 @@ static const char *jstr(json_t *o, const char *k) {
     return json_is_string(v) ? json_string_value(v) : "";
 }
 
+static int debug_log; /* MODSEC_EVAL_LOG set: echo every rule message to stderr */
+
 /* Log callback: collects the rule ids of the messages a transaction logs. */
 static void log_cb(void *data, const void *msg) {
     Req *r = data;
     const char *s = msg;
     if (!r || !s) return;
+    if (debug_log) fprintf(stderr, "modsec: %s\n", s);
     const char *p = strstr(s, "[id \"");
     if (!p) return;
     p += 5;
@@ -95,6 +98,7 @@ static int check(Transaction *t, Req *r) {
     if (msc_intervention(t, &it) && it.disruptive) {
         hit = 1;
         r->status = it.status;
+        if (it.log) log_cb(r, it.log); /* the deciding rule (949110, 200002, ...) is reported only here */
     }
     free(it.url);
     free(it.log);
@@ -141,6 +145,7 @@ int main(int argc, char **argv) {
     self[sl] = 0;
     char *dir = dirname(self);
 
+    debug_log = getenv("MODSEC_EVAL_LOG") != NULL;
     ModSecurity *ms = msc_init();
     msc_set_connector_info(ms, "periscope-bench modsec_eval");
     msc_set_log_cb(ms, log_cb);
