@@ -16,6 +16,24 @@ pub enum Event {
     Attack(Box<crate::attack::Attack>),
     /// An endpoint of the API inventory (discovery).
     Endpoint(Box<crate::endpoint::EndpointEvent>),
+    /// A weakness the application shows in its answers (passive vulnerability detection).
+    Vulnerability(Box<crate::finding::Vulnerability>),
+    /// Something seen across many requests: behavioural abuse, or hits grouped into attacks.
+    Incident(Box<crate::finding::Incident>),
+}
+
+impl Event {
+    /// The `"type"` name of the event, as serialized.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::Exchange(_) => "exchange",
+            Event::Coverage(_) => "coverage",
+            Event::Attack(_) => "attack",
+            Event::Endpoint(_) => "endpoint",
+            Event::Vulnerability(_) => "vulnerability",
+            Event::Incident(_) => "incident",
+        }
+    }
 }
 
 /// Capture coverage of one server (address and port): answers "why don't I see my traffic?".

@@ -3,13 +3,13 @@
 //! to stdout until SIGINT or SIGTERM; or, with `--sensor`, the connections streamed to a
 //! sensor (TLS and a shared token), buffered while it is away.
 
-use crate::analysers::Analysers;
+use crate::analysers::{Aggregated, Aggregator, Detection};
 use crate::output::{EventWriter, Format, JsonWriter, TextWriter};
 use crate::pipeline::{Pipeline, PipelineConfig};
 use anyhow::Context;
 use periscope_agent::wire::{self, Forwarder, SensorTls};
 use periscope_agent::{Agent, AgentConfig, CaptureDirection};
-use periscope_model::Timestamp;
+use periscope_model::{Event, Timestamp};
 use rustls::pki_types::ServerName;
 use std::io::{self, BufWriter};
 use std::net::ToSocketAddrs;
@@ -117,13 +117,17 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
         Format::Json => Box::new(JsonWriter::new(stdout)),
         Format::Text => Box::new(TextWriter::new(stdout)),
     };
-    let mut pipeline = Pipeline::new(PipelineConfig::default(), |event| {
-        // A closed stdout ends the agent through the stop flag below.
-        if writer.write(&event).and_then(|()| writer.finish()).is_err() {
-            stop_on_write_error();
-        }
-    })?;
-    pipeline.add_consumer(Box::new(Analysers::new(true, false)?));
+    let sink = Aggregated {
+        aggregator: Aggregator::new(false),
+        sink: |event: Event| {
+            // A closed stdout ends the agent through the stop flag below.
+            if writer.write(&event).and_then(|()| writer.finish()).is_err() {
+                stop_on_write_error();
+            }
+        },
+    };
+    let mut pipeline = Pipeline::new(PipelineConfig::default(), sink)?;
+    pipeline.add_consumer(Box::new(Detection::new()?));
     let deadline = deadline(&args);
     while !stop.load(Ordering::Relaxed) && !WRITE_FAILED.load(Ordering::Relaxed) {
         if deadline.is_some_and(|d| Instant::now() >= d) {

@@ -1,10 +1,12 @@
 //! `periscope analyze FILE...`: capture files through the pipeline, events to stdout, a summary
 //! to stderr.
 
+use crate::analysers::{Aggregated, Aggregator, Detection};
 use crate::output::{EventWriter, Format, JsonWriter, TextWriter};
 use crate::pipeline::{Pipeline, PipelineConfig};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use periscope_model::Event;
 use std::io::{self, BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,17 +73,20 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         Format::Text => Box::new(TextWriter::new(stdout)),
     };
     let mut write_error: Option<io::Error> = None;
-    let mut pipeline = Pipeline::new(config, |event| {
-        if write_error.is_none() {
-            if let Err(e) = writer.write(&event) {
-                write_error = Some(e);
+    let sink = Aggregated {
+        aggregator: Aggregator::new(!args.no_discover),
+        sink: |event: Event| {
+            if write_error.is_none() {
+                if let Err(e) = writer.write(&event) {
+                    write_error = Some(e);
+                }
             }
-        }
-    })?;
-    pipeline.add_consumer(Box::new(crate::analysers::Analysers::new(
-        !args.no_detect,
-        !args.no_discover,
-    )?));
+        },
+    };
+    let mut pipeline = Pipeline::new(config, sink)?;
+    if !args.no_detect {
+        pipeline.add_consumer(Box::new(Detection::new()?));
+    }
 
     let totals = feed_files(&args.files, &mut pipeline, !args.quiet);
     drop(pipeline);
@@ -103,7 +108,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
 
 /// Reads `files` in order through `pipeline` and finishes it. Damaged and unreadable files
 /// are always reported on stderr; the run summary and progress bar only when `report`.
-pub fn feed_files<E: FnMut(periscope_model::Event)>(
+pub fn feed_files<E: crate::pipeline::EventSink>(
     files: &[PathBuf],
     pipeline: &mut Pipeline<E>,
     report: bool,
@@ -146,7 +151,7 @@ pub struct Totals {
 
 /// Feeds one file into the pipeline. A damaged file reports its error after the frames read
 /// before the damage were processed.
-fn read_file<E: FnMut(periscope_model::Event)>(
+fn read_file<E: crate::pipeline::EventSink>(
     path: &std::path::Path,
     pipeline: &mut Pipeline<E>,
     totals: &mut Totals,

@@ -6,7 +6,7 @@
 use crate::pipeline::{Pipeline, PipelineConfig};
 use anyhow::Context;
 use periscope_decode::{Decoded, Decoder};
-use periscope_model::{Endpoint, Segment, TcpFlags, Timestamp, TunnelPath};
+use periscope_model::{Endpoint, Event, Segment, TcpFlags, Timestamp, TunnelPath};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -164,7 +164,7 @@ fn read_decode(path: &Path) -> anyhow::Result<u64> {
 
 fn full_pipeline(path: &Path) -> anyhow::Result<u64> {
     let mut events = 0u64;
-    let mut pipeline = Pipeline::new(PipelineConfig::default(), |_| events += 1)?;
+    let mut pipeline = Pipeline::new(PipelineConfig::default(), |_: Event| events += 1)?;
     feed_file(path, &mut pipeline)?;
     pipeline.finish();
     drop(pipeline);
@@ -174,7 +174,7 @@ fn full_pipeline(path: &Path) -> anyhow::Result<u64> {
 fn full_pipeline_json(path: &Path) -> anyhow::Result<u64> {
     let mut events = 0u64;
     let mut sink = std::io::sink();
-    let mut pipeline = Pipeline::new(PipelineConfig::default(), |event| {
+    let mut pipeline = Pipeline::new(PipelineConfig::default(), |event: Event| {
         events += 1;
         // Serialising is what is measured; the sink cannot fail.
         let _ = serde_json::to_writer(&mut sink, &event);
@@ -185,7 +185,7 @@ fn full_pipeline_json(path: &Path) -> anyhow::Result<u64> {
     Ok(events)
 }
 
-fn feed_file<E: FnMut(periscope_model::Event)>(
+fn feed_file<E: crate::pipeline::EventSink>(
     path: &Path,
     pipeline: &mut Pipeline<E>,
 ) -> anyhow::Result<()> {
@@ -199,7 +199,7 @@ fn feed_file<E: FnMut(periscope_model::Event)>(
 /// Opens `n` connections that stay idle (a SYN and a SYN-ACK each, and with `with_request` a
 /// request that gets no response) and reads the resident set size before and after, in KiB.
 fn idle_flow_memory(n: u64, with_request: bool) -> anyhow::Result<(u64, u64)> {
-    let mut pipeline = Pipeline::new(PipelineConfig::default(), |_| {})?;
+    let mut pipeline = Pipeline::new(PipelineConfig::default(), |_: Event| {})?;
     let before = rss_kib();
     let server = Endpoint::new([10, 0, 0, 1].into(), 80);
     let request = b"GET /idle HTTP/1.1\r\nHost: example\r\n\r\n";

@@ -70,7 +70,7 @@ pub fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
     let previous = opts.state.as_deref().map(State::load).transpose()?;
     let detector = Detector::new(DetectConfig::default())?;
     let mut inventory = Inventory::new(opts.config.clone());
-    let mut pipeline = Pipeline::new(PipelineConfig::default(), |event| {
+    let mut pipeline = Pipeline::new(PipelineConfig::default(), |event: Event| {
         if let Event::Exchange(ex) = event {
             let attacks = detector.analyse(&ex).len();
             inventory.observe_flagged(&ex, u32::try_from(attacks).unwrap_or(u32::MAX));

@@ -2,7 +2,8 @@
 
 use periscope_model::attack::Attack;
 use periscope_model::endpoint::EndpointEvent;
-use periscope_model::{Coverage, Event, Exchange};
+use periscope_model::{Coverage, Event, Exchange, Incident, Vulnerability};
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 /// Output format of `analyze`.
@@ -52,6 +53,8 @@ pub struct TextWriter<W: Write> {
     coverage: Vec<Coverage>,
     attacks: Vec<Attack>,
     endpoints: Vec<EndpointEvent>,
+    vulnerabilities: Vec<Vulnerability>,
+    incidents: Vec<Incident>,
 }
 
 impl<W: Write> TextWriter<W> {
@@ -63,6 +66,8 @@ impl<W: Write> TextWriter<W> {
             coverage: Vec::new(),
             attacks: Vec::new(),
             endpoints: Vec::new(),
+            vulnerabilities: Vec::new(),
+            incidents: Vec::new(),
         }
     }
 
@@ -168,6 +173,59 @@ impl<W: Write> TextWriter<W> {
         Ok(())
     }
 
+    fn vulnerability_section(&mut self) -> io::Result<()> {
+        if self.vulnerabilities.is_empty() {
+            return Ok(());
+        }
+        let latest = latest_by_key(&self.vulnerabilities, |v| &v.key);
+        writeln!(self.out, "\nVULNERABILITIES ({})", latest.len())?;
+        writeln!(
+            self.out,
+            "{:<9} {:<26} {:<30} {:<36} {:>6}  TITLE / EVIDENCE",
+            "SEVERITY", "KIND", "HOST", "ENDPOINT", "COUNT"
+        )?;
+        for v in latest {
+            writeln!(
+                self.out,
+                "{:<9} {:<26} {:<30} {:<36} {:>6}  {} / {}",
+                name_of(&v.severity),
+                v.kind,
+                ellipsize(&v.host, 30),
+                ellipsize(&format!("{} {}", v.method, v.endpoint), 36),
+                v.count,
+                v.title,
+                ellipsize(&v.evidence.replace(['\r', '\n'], " "), 60),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn incident_section(&mut self) -> io::Result<()> {
+        if self.incidents.is_empty() {
+            return Ok(());
+        }
+        let latest = latest_by_key(&self.incidents, |i| &i.key);
+        writeln!(self.out, "\nINCIDENTS ({})", latest.len())?;
+        writeln!(
+            self.out,
+            "{:<9} {:<20} {:<28} {:<30} {:>7}  SUMMARY",
+            "SEVERITY", "KIND", "CLIENT", "HOST", "COUNT"
+        )?;
+        for i in latest {
+            writeln!(
+                self.out,
+                "{:<9} {:<20} {:<28} {:<30} {:>7}  {}",
+                name_of(&i.severity),
+                i.kind,
+                ellipsize(&i.client, 28),
+                ellipsize(&i.host, 30),
+                i.count,
+                i.summary,
+            )?;
+        }
+        Ok(())
+    }
+
     fn coverage_section(&mut self) -> io::Result<()> {
         if self.coverage.is_empty() {
             return Ok(());
@@ -216,15 +274,49 @@ impl<W: Write> EventWriter for TextWriter<W> {
                 self.endpoints.push((**e).clone());
                 Ok(())
             }
+            Event::Vulnerability(v) => {
+                self.vulnerabilities.push((**v).clone());
+                Ok(())
+            }
+            Event::Incident(i) => {
+                self.incidents.push((**i).clone());
+                Ok(())
+            }
         }
     }
 
     fn finish(&mut self) -> io::Result<()> {
         self.attack_section()?;
+        self.vulnerability_section()?;
+        self.incident_section()?;
         self.endpoint_section()?;
         self.coverage_section()?;
         self.out.flush()
     }
+}
+
+/// The last event of each key (findings are re-emitted as they grow), in order of first appearance.
+fn latest_by_key<T>(items: &[T], key: impl Fn(&T) -> &String) -> Vec<&T> {
+    let mut index: HashMap<&String, usize> = HashMap::new();
+    let mut latest: Vec<&T> = Vec::new();
+    for item in items {
+        match index.get(key(item)) {
+            Some(&i) => latest[i] = item,
+            None => {
+                index.insert(key(item), latest.len());
+                latest.push(item);
+            }
+        }
+    }
+    latest
+}
+
+/// The serialized name of a unit enum value (`high`, `succeeded`).
+fn name_of<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Cuts `s` to at most `max` characters, marking the cut with `…`.

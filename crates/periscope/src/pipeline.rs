@@ -34,8 +34,26 @@ pub trait ExchangeConsumer {
     fn finish(&mut self, _out: &mut Vec<Event>) {}
 }
 
+/// Where the pipeline's events go. Any `FnMut(Event)` is one; the [`crate::analysers::Aggregated`]
+/// sink runs the cross-request analysers before handing events on.
+pub trait EventSink {
+    /// Takes one event.
+    fn event(&mut self, event: Event);
+    /// Capture time moved to `now` (called about every 100 ms of capture time, and by live sources
+    /// while no traffic comes).
+    fn tick(&mut self, _now: Timestamp) {}
+    /// End of input: nothing follows.
+    fn finish(&mut self) {}
+}
+
+impl<F: FnMut(Event)> EventSink for F {
+    fn event(&mut self, event: Event) {
+        self(event)
+    }
+}
+
 /// Frames in, events out.
-pub struct Pipeline<E: FnMut(Event)> {
+pub struct Pipeline<E: EventSink> {
     decoder: Decoder,
     reassembler: Reassembler,
     after: AfterReassembly<E>,
@@ -45,13 +63,13 @@ pub struct Pipeline<E: FnMut(Event)> {
 
 /// The stages after reassembly, kept apart so that reassembly's sink can borrow them while
 /// the reassembler itself is borrowed.
-struct AfterReassembly<E: FnMut(Event)> {
+struct AfterReassembly<E: EventSink> {
     http: HttpTracker,
     router: Router<E>,
 }
 
 /// Where the HTTP stage's outputs go: coverage, the analysers, and the output.
-struct Router<E: FnMut(Event)> {
+struct Router<E: EventSink> {
     coverage: CoverageTable,
     consumers: Vec<Box<dyn ExchangeConsumer>>,
     emit: E,
@@ -60,7 +78,7 @@ struct Router<E: FnMut(Event)> {
     pending: Vec<Event>,
 }
 
-impl<E: FnMut(Event)> AfterReassembly<E> {
+impl<E: EventSink> AfterReassembly<E> {
     fn on_stream_event(&mut self, flow: FlowId, ev: StreamEvent<'_>) {
         let router = &mut self.router;
         self.http.on_event(flow, ev, &mut |out| router.route(out));
@@ -84,14 +102,15 @@ impl<E: FnMut(Event)> AfterReassembly<E> {
         for consumer in consumers.iter_mut() {
             consumer.finish(pending);
         }
-        pending.drain(..).for_each(&mut *emit);
+        pending.drain(..).for_each(|e| emit.event(e));
         for event in coverage.drain_events() {
-            emit(event);
+            emit.event(event);
         }
+        emit.finish();
     }
 }
 
-impl<E: FnMut(Event)> Router<E> {
+impl<E: EventSink> Router<E> {
     /// Sends one HTTP-layer output where it belongs: exchanges to coverage, the analysers and
     /// the output (the analysers' events right after their exchange); connection summaries to
     /// coverage only.
@@ -103,15 +122,16 @@ impl<E: FnMut(Event)> Router<E> {
                 for consumer in self.consumers.iter_mut() {
                     consumer.on_exchange(&ex, &mut self.pending);
                 }
-                (self.emit)(Event::Exchange(ex));
-                self.pending.drain(..).for_each(&mut self.emit);
+                self.emit.event(Event::Exchange(ex));
+                let emit = &mut self.emit;
+                self.pending.drain(..).for_each(|e| emit.event(e));
             }
             HttpOutput::Connection(summary) => self.coverage.on_connection(&summary),
         }
     }
 }
 
-impl<E: FnMut(Event)> Pipeline<E> {
+impl<E: EventSink> Pipeline<E> {
     /// Builds a pipeline that hands every event to `emit`. Fails when a stage's settings are
     /// invalid (the error names the setting).
     pub fn new(config: PipelineConfig, emit: E) -> anyhow::Result<Self> {
@@ -193,6 +213,7 @@ impl<E: FnMut(Event)> Pipeline<E> {
                 after.on_stream_event(flow, ev)
             });
         self.after.advance(self.clock);
+        self.after.router.emit.tick(self.clock);
     }
 
     /// End of input: closes every flow, emits what is pending and the coverage events.
