@@ -76,6 +76,12 @@ impl Aggregator {
         self.flush_group(emit);
     }
 
+    /// The API inventory built so far (for the daemon's periodic snapshots: endpoint events and
+    /// `Inventory::to_openapi`), when discovery is on.
+    pub fn inventory(&self) -> Option<&Inventory> {
+        self.inventory.as_ref()
+    }
+
     /// End of input: emits what was held back (the inventory).
     pub fn finish(&mut self, emit: &mut impl FnMut(Event)) {
         self.flush_group(emit);
