@@ -6,7 +6,10 @@
 //! goes to [`Segment::vlan`]), MPLS label stacks, IPv4 and IPv6 (extension headers, bounded
 //! fragment reassembly), tunnels nested in any order — VXLAN, GENEVE (including AWS Gateway
 //! Load Balancer packets whose inner packet is itself VXLAN), GRE, ERSPAN II/III, IP-in-IP —
-//! each recorded on [`Segment::tunnel`] outermost first, and the TCP header.
+//! each recorded on [`Segment::tunnel`] outermost first, and the TCP header. Frames of the
+//! pseudo link types [`LinkType::Vxlan`](periscope_model::LinkType::Vxlan) and
+//! [`LinkType::Geneve`](periscope_model::LinkType::Geneve) (UDP payloads from a mirror
+//! listener) start at the tunnel header and go through the same tunnel code.
 //!
 //! **Input/output:** [`Decoder::decode`] takes a [`Frame`] and returns a [`Decoded`]: a
 //! [`Segment`] borrowing the frame's bytes (or the defragmenter's buffer, for a reassembled

@@ -1207,3 +1207,77 @@ fn decoder_can_move_to_a_worker_thread() {
     fn is_send<T: Send>() {}
     is_send::<Decoder>();
 }
+
+/// Frames from a VXLAN or GENEVE UDP listener start at the tunnel header: they decode like the
+/// same datagram captured with its IP/UDP headers, with the same tunnel on the path, and bad
+/// tunnel headers are counted as malformed, never fatal.
+#[test]
+fn tunnel_listener_link_types() {
+    let inner = eth_v4_tcp(HTTP);
+    let v4_tcp = ipv4(6, &tcp(40000, 80, 1, TcpFlags::ACK, HTTP));
+    let cases = [
+        (
+            LinkType::Vxlan,
+            vxlan(42, &inner),
+            4789,
+            TunnelKind::Vxlan,
+            42,
+        ),
+        (
+            LinkType::Geneve,
+            geneve(7, 0x6558, 2, &inner),
+            6081,
+            TunnelKind::Geneve,
+            7,
+        ),
+        (
+            LinkType::Geneve,
+            geneve(8, 0x0800, 0, &v4_tcp),
+            6081,
+            TunnelKind::Geneve,
+            8,
+        ),
+    ];
+    for (link, datagram, port, kind, id) in cases {
+        let (listened, _) = http_path(one(link, &datagram));
+        assert_eq!(listened, vec![t(kind, id)], "{link:?}");
+        let captured = eth(0x0800, &ipv4(17, &udp(50000, port, &datagram)));
+        let (from_capture, _) = http_path(one(LinkType::Ethernet, &captured));
+        assert_eq!(listened, from_capture, "{link:?}");
+    }
+
+    let mut d = Decoder::default();
+    let mut no_vni = vxlan(1, &inner);
+    no_vni[0] = 0;
+    assert_eq!(
+        run(&mut d, &frame(LinkType::Vxlan, &no_vni)),
+        R::Malformed(MalformedKind::BadTunnelHeader, Layer::Vxlan)
+    );
+    assert_eq!(
+        run(&mut d, &frame(LinkType::Vxlan, &[8, 0, 0])),
+        R::Malformed(MalformedKind::Truncated, Layer::Vxlan)
+    );
+    let mut long_options = geneve(1, 0x6558, 0, &[0; 10]);
+    long_options[0] = 0x3f;
+    assert_eq!(
+        run(&mut d, &frame(LinkType::Geneve, &long_options)),
+        R::Malformed(MalformedKind::BadHeaderLength, Layer::Geneve)
+    );
+    assert_eq!(
+        run(&mut d, &frame(LinkType::Geneve, &[])),
+        R::Malformed(MalformedKind::Truncated, Layer::Geneve)
+    );
+    assert_eq!(d.stats().frames, 4);
+    assert_eq!(d.stats().malformed_total(), 4);
+
+    // Tunnel decoding switched off: skipped, as for captured tunnels.
+    let cfg = DecodeConfig {
+        decode_tunnels: false,
+        ..DecodeConfig::default()
+    };
+    let mut off = Decoder::new(cfg).unwrap_or_default();
+    assert_eq!(
+        run(&mut off, &frame(LinkType::Vxlan, &vxlan(42, &inner))),
+        R::Skipped(SkipReason::TunnelsDisabled)
+    );
+}

@@ -138,6 +138,8 @@ impl<'a> Walker<'_, 'a> {
                 Err(e) => self.fail(e, b),
             },
             LinkType::Ppp => self.ppp(ctx, b),
+            LinkType::Vxlan => self.vxlan(ctx, b),
+            LinkType::Geneve => self.geneve(ctx, b),
             LinkType::Other(_) => skip(SkipReason::UnsupportedLinkType),
         }
     }
@@ -572,29 +574,46 @@ impl<'a> Walker<'_, 'a> {
             ..ctx
         };
         if vxlan {
-            let v = match Vxlan::new_checked(body) {
-                Ok(v) => v,
-                Err(e) => return self.fail(e, body),
-            };
-            match self.enter(ctx, TunnelKind::Vxlan, v.vni(), body) {
-                Ok(ctx) => self.ethernet(ctx, v.payload()),
-                Err(out) => out,
-            }
+            self.vxlan(ctx, body)
         } else {
-            let g = match Geneve::new_checked(body) {
-                Ok(g) => g,
-                Err(e) => return self.fail(e, body),
-            };
-            let ctx = match self.enter(ctx, TunnelKind::Geneve, g.vni(), body) {
-                Ok(c) => c,
-                Err(out) => return out,
-            };
-            match g.protocol() {
-                ETH_TEB => self.ethernet(ctx, g.payload()),
-                ETH_IPV4 => self.ipv4(ctx, g.payload()),
-                ETH_IPV6 => self.ipv6(ctx, g.payload()),
-                _ => skip(SkipReason::UnknownTunnelPayload),
-            }
+            self.geneve(ctx, body)
+        }
+    }
+
+    /// A VXLAN header and the Ethernet frame it carries (a UDP payload, or a frame of
+    /// [`LinkType::Vxlan`] from a UDP listener).
+    fn vxlan(&mut self, ctx: Ctx, body: &'a [u8]) -> Out {
+        if !self.cfg.decode_tunnels {
+            return skip(SkipReason::TunnelsDisabled);
+        }
+        let v = match Vxlan::new_checked(body) {
+            Ok(v) => v,
+            Err(e) => return self.fail(e, body),
+        };
+        match self.enter(ctx, TunnelKind::Vxlan, v.vni(), body) {
+            Ok(ctx) => self.ethernet(ctx, v.payload()),
+            Err(out) => out,
+        }
+    }
+
+    /// A GENEVE header and what it carries (a UDP payload, or a frame of [`LinkType::Geneve`]).
+    fn geneve(&mut self, ctx: Ctx, body: &'a [u8]) -> Out {
+        if !self.cfg.decode_tunnels {
+            return skip(SkipReason::TunnelsDisabled);
+        }
+        let g = match Geneve::new_checked(body) {
+            Ok(g) => g,
+            Err(e) => return self.fail(e, body),
+        };
+        let ctx = match self.enter(ctx, TunnelKind::Geneve, g.vni(), body) {
+            Ok(c) => c,
+            Err(out) => return out,
+        };
+        match g.protocol() {
+            ETH_TEB => self.ethernet(ctx, g.payload()),
+            ETH_IPV4 => self.ipv4(ctx, g.payload()),
+            ETH_IPV6 => self.ipv6(ctx, g.payload()),
+            _ => skip(SkipReason::UnknownTunnelPayload),
         }
     }
 

@@ -28,6 +28,13 @@ pub enum LinkType {
     Ipv6,
     /// LINKTYPE_LINUX_SLL2 (276): Linux cooked capture v2.
     LinuxSll2,
+    /// Not a pcap link type: the data starts at a VXLAN header, as in the payload of a UDP
+    /// datagram received by a VXLAN listener (AWS VPC Traffic Mirroring). Never returned by
+    /// [`LinkType::from_linktype`].
+    Vxlan,
+    /// Not a pcap link type: the data starts at a GENEVE header, as in the payload of a UDP
+    /// datagram received by a GENEVE listener. Never returned by [`LinkType::from_linktype`].
+    Geneve,
     /// Any other link type; frames of it are counted and skipped.
     Other(u32),
 }
