@@ -12,9 +12,12 @@
 
 mod memory;
 mod record;
+pub mod sqlite;
+pub mod testing;
 
 pub use memory::MemoryStore;
 pub use record::{NewRecord, Page, Query, Record, StoreStats};
+pub use sqlite::{RetentionReport, SqliteConfig, SqliteStore};
 
 /// What went wrong in a store. The daemon logs it, counts it and retries; it never drops a
 /// batch it accepted because of it.

@@ -103,6 +103,11 @@ mod tests {
     }
 
     #[test]
+    fn passes_the_shared_store_checks() -> Result<(), StoreError> {
+        crate::testing::check_store(|| Ok(MemoryStore::new()))
+    }
+
+    #[test]
     fn pages_return_every_record_once_and_updates_move_to_the_end() -> Result<(), StoreError> {
         let store = MemoryStore::new();
         let batch: Vec<_> = (0..5)

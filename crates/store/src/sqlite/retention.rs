@@ -1,0 +1,168 @@
+//! Retention: deleting records by age and by file size, and giving the space back.
+//!
+//! **Age.** Records whose time (`ts`, capture time) is older than `retention_max_age` before now
+//! are deleted. Records without a time (`ts = 0`, e.g. coverage) are judged by when they were
+//! stored. Replaying an old capture therefore stores records that the next pass deletes: give
+//! such runs no age limit.
+//!
+//! **Size.** When the file is larger than `retention_max_bytes`, the oldest records (lowest
+//! `seq`: least recently written) are deleted until the pages in use fit in 90 % of the limit,
+//! so a store at its limit does not run a pass after every batch.
+//!
+//! **Shrinking: incremental vacuum.** The database is created with `auto_vacuum = INCREMENTAL`,
+//! so after deleting, `PRAGMA incremental_vacuum` moves the free pages to the end of the file
+//! and truncates it, and a `wal_checkpoint(TRUNCATE)` carries that to the file on disk and
+//! empties the -wal file. We do not use `VACUUM`: it rewrites the whole database into a copy,
+//! so it needs up to twice the space (exactly what is missing when a size limit or a full disk
+//! is the reason we are here) and holds the write lock for the whole copy, stalling the sensor.
+//! Incremental vacuum does not defragment, which matters little for an append-mostly table. A
+//! database without auto-vacuum (created by hand) falls back to `VACUUM`.
+//!
+//! Deletes run in chunks of [`CHUNK`] rows, each its own transaction, so appends wait at most one
+//! chunk.
+
+use super::{now, to_sql_int, SqliteStore};
+use crate::StoreError;
+use periscope_model::Timestamp;
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Rows deleted per transaction.
+pub const CHUNK: usize = 5_000;
+
+/// What one retention pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    /// Records deleted because they were older than the maximum age.
+    pub deleted_by_age: u64,
+    /// Records deleted because the file was over the maximum size.
+    pub deleted_by_size: u64,
+    /// Size of the database file before the pass (page count × page size).
+    pub bytes_before: u64,
+    /// Size after the pass.
+    pub bytes_after: u64,
+}
+
+impl SqliteStore {
+    /// Deletes what the retention settings say is too old or too much, then shrinks the file.
+    /// The daemon calls it periodically; a pass with nothing to do costs a few queries.
+    pub fn enforce_retention(&self) -> Result<RetentionReport, StoreError> {
+        self.enforce_retention_at(now())
+    }
+
+    /// [`enforce_retention`](Self::enforce_retention) with `now` (wall-clock time) given, for
+    /// tests and replays.
+    pub fn enforce_retention_at(&self, now: Timestamp) -> Result<RetentionReport, StoreError> {
+        let mut report = RetentionReport {
+            bytes_before: file_bytes(&self.writer()).map_err(|e| self.fail(e))?,
+            ..RetentionReport::default()
+        };
+        if let Some(max_age) = self.config.retention_max_age {
+            let cutoff = to_sql_int(now.as_nanos().saturating_sub(duration_nanos(max_age)));
+            loop {
+                let deleted = self.delete_chunk(
+                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events
+                       WHERE (ts > 0 AND ts < ?1) OR (ts = 0 AND stored_at < ?1) LIMIT ?2)",
+                    cutoff,
+                )?;
+                report.deleted_by_age += deleted as u64;
+                if deleted < CHUNK {
+                    break;
+                }
+            }
+        }
+        if let Some(max_bytes) = self.config.retention_max_bytes {
+            if report.bytes_before > max_bytes {
+                let target = max_bytes - max_bytes / 10;
+                loop {
+                    let (used, rows) = {
+                        let conn = self.writer();
+                        (
+                            used_bytes(&conn).map_err(|e| self.fail(e))?,
+                            row_count(&conn).map_err(|e| self.fail(e))?,
+                        )
+                    };
+                    if used <= target || rows == 0 {
+                        break;
+                    }
+                    // Rows are of similar size: delete the share of rows that is over the
+                    // target, then look again (partly emptied pages free less than that).
+                    let share = (used - target) as f64 / used as f64;
+                    let wanted = ((rows as f64 * share).ceil() as usize).clamp(1, CHUNK);
+                    let deleted = self.delete_rows(
+                        "DELETE FROM events WHERE seq IN
+                           (SELECT seq FROM events ORDER BY seq LIMIT ?2)",
+                        0,
+                        wanted,
+                    )?;
+                    report.deleted_by_size += deleted as u64;
+                }
+            }
+        }
+        self.shrink().map_err(|e| self.fail(e))?;
+        report.bytes_after = file_bytes(&self.writer()).map_err(|e| self.fail(e))?;
+        Ok(report)
+    }
+
+    /// Runs one delete of at most [`CHUNK`] rows in its own transaction; `?1` is `arg`, `?2` the
+    /// chunk size.
+    fn delete_chunk(&self, sql: &str, arg: i64) -> Result<usize, StoreError> {
+        self.delete_rows(sql, arg, CHUNK)
+    }
+
+    /// Runs `sql` in its own transaction with `?1` = `arg` and `?2` = `limit`.
+    fn delete_rows(&self, sql: &str, arg: i64, limit: usize) -> Result<usize, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.fail(e))?;
+        let deleted = tx
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute((arg, to_sql_int(limit as u64))))
+            .map_err(|e| self.fail(e))?;
+        tx.commit().map_err(|e| self.fail(e))?;
+        Ok(deleted)
+    }
+
+    /// Gives free pages back to the file system and empties the -wal file.
+    fn shrink(&self) -> Result<(), rusqlite::Error> {
+        let conn = self.writer();
+        let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+        if free > 0 {
+            let auto_vacuum: i64 = conn.pragma_query_value(None, "auto_vacuum", |r| r.get(0))?;
+            if auto_vacuum == 2 {
+                // One step frees one page: step to the end.
+                let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
+                let mut rows = stmt.query([])?;
+                while rows.next()?.is_some() {}
+            } else {
+                conn.execute_batch("VACUUM")?;
+            }
+        }
+        // Busy (readers still on old pages) is not an error: the next pass finishes the job.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    }
+}
+
+fn duration_nanos(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Size of the database file: page count × page size (the -wal file is not counted).
+pub(crate) fn file_bytes(conn: &Connection) -> Result<u64, rusqlite::Error> {
+    let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+    let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    Ok(u64::try_from(pages.saturating_mul(page_size)).unwrap_or(0))
+}
+
+/// Bytes of the pages that hold data (the file minus its free pages).
+fn used_bytes(conn: &Connection) -> Result<u64, rusqlite::Error> {
+    let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+    let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+    let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    Ok(u64::try_from(pages.saturating_sub(free).saturating_mul(page_size)).unwrap_or(0))
+}
+
+fn row_count(conn: &Connection) -> Result<u64, rusqlite::Error> {
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
