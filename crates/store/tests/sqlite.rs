@@ -224,6 +224,7 @@ fn another_process_holding_the_write_lock_gives_busy() -> TestResult {
     let Err(StoreError::Busy(msg)) = err else {
         panic!("expected Busy, got {err:?}");
     };
+    println!("message: {msg}");
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     // Readers are not blocked by the other writer (WAL).
     assert_eq!(count(&store)?, 1);
@@ -283,39 +284,52 @@ impl Drop for Tmpfs {
 
 #[test]
 fn full_disk_gives_full_and_loses_no_accepted_batch() -> TestResult {
-    let Some(fs) = Tmpfs::mount("size=1m")? else {
+    // Larger than SQLite's automatic checkpoint (1 000 pages of -wal), so the database file and
+    // its -wal file look as they do on a real disk.
+    let Some(fs) = Tmpfs::mount("size=16m")? else {
         println!("SKIP: cannot mount a tmpfs (needs root) to fill a disk for real");
         return Ok(());
     };
     let path = fs.path().join("full.db");
-    let store = SqliteStore::open(&path, SqliteConfig::default())?;
+    // The size limit is what the operator sets after the disk filled up; retention is not run
+    // until then.
+    let config = SqliteConfig {
+        retention_max_bytes: Some(4 << 20),
+        reserve_bytes: 1 << 20,
+        ..SqliteConfig::default()
+    };
+    let store = SqliteStore::open(&path, config.clone())?;
+    let reserve = fs.path().join("full.db-reserve");
+    assert_eq!(std::fs::metadata(&reserve)?.len(), 1 << 20);
     let mut accepted = 0u64;
     let err = loop {
         match store.append(&attacks(accepted, 100)?) {
             Ok(()) => accepted += 100,
             Err(e) => break e,
         }
-        assert!(accepted < 100_000, "a 1 MiB file system never filled up");
+        assert!(accepted < 1_000_000, "a 16 MiB file system never filled up");
     };
     let StoreError::Full(msg) = &err else {
         panic!("expected Full, got {err:?}");
     };
+    println!("message: {msg}");
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert!(accepted > 0);
     // The failed batch left nothing; what was accepted is readable.
     assert_eq!(count(&store)?, accepted);
+
+    // The way out without a restart: retention gives up the reserve to have room to delete,
+    // shrinks the file, takes the reserve back, and appends work again on the same file system.
+    let report = store.enforce_retention()?;
+    println!("retention on a full disk: {report:?}");
+    assert!(report.deleted_by_size > 0 && report.bytes_after <= 4 << 20);
+    assert_eq!(std::fs::metadata(&reserve)?.len(), 1 << 20, "reserve back");
+    store.append(&attacks(accepted, 100)?)?;
+    let kept = count(&store)?;
     drop(store);
-    let store = SqliteStore::open(&path, SqliteConfig::default())?;
-    assert_eq!(
-        count(&store)?,
-        accepted,
-        "accepted batches survive a restart"
-    );
-    let page = store.query(&Query {
-        limit: 5,
-        ..Query::default()
-    })?;
-    assert_eq!(page.items.len(), 5);
+
+    let store = SqliteStore::open(&path, config)?;
+    assert_eq!(count(&store)?, kept, "accepted batches survive a restart");
     Ok(())
 }
 
@@ -332,6 +346,7 @@ fn a_file_that_is_not_a_database_is_refused_at_open() -> TestResult {
     let Err(StoreError::Corrupt(msg)) = err else {
         panic!("expected Corrupt, got {err:?}");
     };
+    println!("message: {msg}");
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert!(
         msg.contains("move the file aside"),
@@ -365,6 +380,7 @@ fn damaged_pages_give_corrupt_not_a_panic() -> TestResult {
     let Err(StoreError::Corrupt(msg)) = outcome else {
         panic!("expected Corrupt, got {outcome:?}");
     };
+    println!("message: {msg}");
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     Ok(())
 }
@@ -381,6 +397,7 @@ fn another_programs_database_and_newer_schemas_are_refused() -> TestResult {
     let Err(StoreError::Corrupt(msg)) = err else {
         panic!("expected Corrupt, got {err:?}");
     };
+    println!("message: {msg}");
     assert!(msg.contains("another program"), "{msg}");
     // Their table is untouched and ours was not added.
     let conn = rusqlite::Connection::open(&foreign)?;
@@ -394,6 +411,7 @@ fn another_programs_database_and_newer_schemas_are_refused() -> TestResult {
     let Err(StoreError::Other(msg)) = err else {
         panic!("expected Other, got {err:?}");
     };
+    println!("message: {msg}");
     assert!(msg.contains("newer Periscope"), "{msg}");
     Ok(())
 }
@@ -427,6 +445,7 @@ fn a_read_only_directory_gives_an_error_naming_the_file() -> TestResult {
     let Err(StoreError::Other(msg)) = err else {
         panic!("expected Other, got {err:?}");
     };
+    println!("message: {msg}");
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert!(msg.contains("read-only"), "{msg}");
 
@@ -439,9 +458,13 @@ fn a_read_only_directory_gives_an_error_naming_the_file() -> TestResult {
                 let Err(e) = err else {
                     panic!("wrote to a read-only file system");
                 };
+                println!("append on a read-only file system: {e}");
                 assert!(e.to_string().contains(&old.display().to_string()), "{e}");
             }
-            Err(e) => assert!(e.to_string().contains(&old.display().to_string()), "{e}"),
+            Err(e) => {
+                println!("open on a read-only file system: {e}");
+                assert!(e.to_string().contains(&old.display().to_string()), "{e}");
+            }
         }
     }
     Ok(())

@@ -37,7 +37,8 @@ use std::time::{Duration, SystemTime};
 
 pub use retention::RetentionReport;
 
-/// How the SQLite store is opened and how much it keeps.
+/// How the SQLite store is opened and how much it keeps. Build it with
+/// `SqliteConfig { retention_max_age: …, ..SqliteConfig::default() }`: fields may be added.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SqliteConfig {
     /// Records whose time is older than this are deleted by
@@ -51,6 +52,10 @@ pub struct SqliteConfig {
     pub busy_timeout: Duration,
     /// Reader connections (API requests run in parallel up to this). Default 2, at least 1.
     pub read_connections: usize,
+    /// Bytes of disk kept in reserve in a file beside the database (`<file>-reserve`), given
+    /// up when retention cannot delete because the disk is full (deleting needs room in the
+    /// -wal file), and taken back after. Default 4 MiB; 0 keeps no reserve.
+    pub reserve_bytes: u64,
 }
 
 impl Default for SqliteConfig {
@@ -60,6 +65,7 @@ impl Default for SqliteConfig {
             retention_max_bytes: None,
             busy_timeout: Duration::from_secs(5),
             read_connections: 2,
+            reserve_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -141,13 +147,15 @@ impl SqliteStore {
                 .map_err(fail)?;
             readers.push(Mutex::new(reader));
         }
-        Ok(SqliteStore {
+        let store = SqliteStore {
             path,
             config,
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
-        })
+        };
+        store.refill_reserve();
+        Ok(store)
     }
 
     /// The database file.

@@ -20,11 +20,19 @@
 //!
 //! Deletes run in chunks of [`CHUNK`] rows, each its own transaction, so appends wait at most one
 //! chunk.
+//!
+//! **A full disk.** Deleting writes pages to the -wal file, so on a full disk retention itself
+//! can fail with `SQLITE_FULL`. The store keeps `reserve_bytes` in a file beside the database
+//! (`<file>-reserve`, written with real bytes so the space is allocated); when a delete fails
+//! with a full disk, retention removes that file and retries, then with smaller chunks down to
+//! one row. After the pass, the reserve is written again if there is room.
 
 use super::{now, to_sql_int, SqliteStore};
 use crate::StoreError;
 use periscope_model::Timestamp;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use std::io::Write;
+use std::path::PathBuf;
 
 /// Rows deleted per transaction.
 pub const CHUNK: usize = 5_000;
@@ -100,7 +108,44 @@ impl SqliteStore {
         }
         self.shrink().map_err(|e| self.fail(e))?;
         report.bytes_after = file_bytes(&self.writer()).map_err(|e| self.fail(e))?;
+        self.refill_reserve();
         Ok(report)
+    }
+
+    fn reserve_path(&self) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push("-reserve");
+        PathBuf::from(name)
+    }
+
+    /// Writes the reserve file when it is missing or short. Best effort: without room for it
+    /// the store works as before, and the next retention pass tries again.
+    pub(super) fn refill_reserve(&self) {
+        let want = self.config.reserve_bytes;
+        let path = self.reserve_path();
+        let have = std::fs::metadata(&path).map_or(0, |m| m.len());
+        if want == 0 || have >= want {
+            return;
+        }
+        let written = std::fs::File::create(&path).and_then(|mut file| {
+            let zeros = vec![0u8; 64 * 1024];
+            let mut left = want;
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                file.write_all(&zeros[..n])?;
+                left -= n as u64;
+            }
+            file.sync_all()
+        });
+        if written.is_err() {
+            // A partial reserve would take the last bytes the database needs.
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+
+    /// Gives the reserve's space to the database; true when there was a reserve.
+    fn release_reserve(&self) -> bool {
+        std::fs::remove_file(self.reserve_path()).is_ok()
     }
 
     /// Runs one delete of at most [`CHUNK`] rows in its own transaction; `?1` is `arg`, `?2` the
@@ -109,8 +154,24 @@ impl SqliteStore {
         self.delete_rows(sql, arg, CHUNK)
     }
 
-    /// Runs `sql` in its own transaction with `?1` = `arg` and `?2` = `limit`.
+    /// Runs `sql` in its own transaction with `?1` = `arg` and `?2` = `limit`; on a full disk,
+    /// gives up the reserve, then halves the limit, before failing.
     fn delete_rows(&self, sql: &str, arg: i64, limit: usize) -> Result<usize, StoreError> {
+        let mut limit = limit;
+        loop {
+            match self.delete_rows_once(sql, arg, limit) {
+                Err(StoreError::Full(_)) if self.release_reserve() => {
+                    // Copy the -wal file into the database so the next write can start it
+                    // over, in space it already holds. Failing is fine: we retry anyway.
+                    let _ = checkpoint(&self.writer());
+                }
+                Err(StoreError::Full(_)) if limit > 1 => limit /= 2,
+                other => return other,
+            }
+        }
+    }
+
+    fn delete_rows_once(&self, sql: &str, arg: i64, limit: usize) -> Result<usize, StoreError> {
         let mut conn = self.writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -123,24 +184,55 @@ impl SqliteStore {
         Ok(deleted)
     }
 
-    /// Gives free pages back to the file system and empties the -wal file.
+    /// Gives free pages back to the file system and empties the -wal file, in steps of at most
+    /// [`VACUUM_STEP`] pages each checkpointed before the next, so the -wal file stays small
+    /// (on a full disk, smaller steps).
     fn shrink(&self) -> Result<(), rusqlite::Error> {
-        let conn = self.writer();
-        let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
-        if free > 0 {
-            let auto_vacuum: i64 = conn.pragma_query_value(None, "auto_vacuum", |r| r.get(0))?;
-            if auto_vacuum == 2 {
-                // One step frees one page: step to the end.
-                let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
-                let mut rows = stmt.query([])?;
-                while rows.next()?.is_some() {}
-            } else {
-                conn.execute_batch("VACUUM")?;
+        let auto_vacuum: i64 = self
+            .writer()
+            .pragma_query_value(None, "auto_vacuum", |r| r.get(0))?;
+        let mut step = VACUUM_STEP;
+        loop {
+            let conn = self.writer();
+            let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+            if free == 0 {
+                break;
             }
+            if auto_vacuum != 2 {
+                conn.execute_batch("VACUUM")?;
+                break;
+            }
+            let pages = step.min(free);
+            match incremental_vacuum(&conn, pages) {
+                Ok(()) => {}
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::DiskFull) && step > 1 => {
+                    step /= 2;
+                }
+                Err(e) => return Err(e),
+            }
+            // Carries the truncation to the file and lets the next step reuse the -wal file.
+            checkpoint(&conn)?;
         }
-        // Busy (readers still on old pages) is not an error: the next pass finishes the job.
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        checkpoint(&self.writer())
     }
+}
+
+/// Free pages given back per incremental-vacuum step (4 MiB of 4 KiB pages).
+const VACUUM_STEP: i64 = 1024;
+
+/// Moves up to `pages` free pages to the end of the file and cuts them off. Each step of the
+/// statement frees one page: step it to the end.
+fn incremental_vacuum(conn: &Connection, pages: i64) -> Result<(), rusqlite::Error> {
+    let mut stmt = conn.prepare(&format!("PRAGMA incremental_vacuum({pages})"))?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+/// Copies the -wal file into the database and empties it. When readers still use old pages it
+/// does part of the job and says so; that is not an error, the next pass finishes it.
+fn checkpoint(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
 }
 
 fn duration_nanos(d: std::time::Duration) -> u64 {
