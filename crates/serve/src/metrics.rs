@@ -18,7 +18,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Most distinct label values one family keeps; further values are counted as `other`.
@@ -69,19 +69,7 @@ pub struct Metrics {
     queue_depth: Bounded<Gauge>,
     stage_seconds: Bounded<Histogram>,
     store_errors: Bounded<Counter>,
-    /// Sums over every label, for `/api/v1/stats` (a family cannot be summed without encoding).
-    totals: Totals,
     started: Instant,
-}
-
-/// Running sums of the labelled counters.
-#[derive(Default)]
-struct Totals {
-    packets: AtomicU64,
-    bytes: AtomicU64,
-    events: AtomicU64,
-    dropped: AtomicU64,
-    store_errors: AtomicU64,
 }
 
 /// The key counters summed over their labels, as `/api/v1/stats` shows them.
@@ -113,9 +101,6 @@ pub struct SourceCounters {
 
 impl SourceCounters {
     /// Counts `packets` packets of `bytes` bytes in all.
-    ///
-    /// The `/api/v1/stats` totals are not updated through this handle; use
-    /// [`Metrics::packets`] when they matter more than the lookup.
     pub fn add(&self, packets: u64, bytes: u64) {
         self.packets.inc_by(packets);
         self.bytes.inc_by(bytes);
@@ -210,7 +195,6 @@ impl Metrics {
             queue_depth,
             stage_seconds,
             store_errors,
-            totals: Totals::default(),
             started: Instant::now(),
         }
     }
@@ -219,8 +203,6 @@ impl Metrics {
     pub fn packets(&self, source: &str, packets: u64, bytes: u64) {
         self.packets.series(source).inc_by(packets);
         self.bytes.series(source).inc_by(bytes);
-        self.totals.packets.fetch_add(packets, Ordering::Relaxed);
-        self.totals.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// The counters of one source, to keep in a capture loop.
@@ -239,14 +221,12 @@ impl Metrics {
     /// Counts `n` events of type `event_type` (`attack`, `endpoint`, …) emitted.
     pub fn events(&self, event_type: &str, n: u64) {
         self.events.series(event_type).inc_by(n);
-        self.totals.events.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Counts `n` items dropped for `reason` (`queue_full`, `store_unavailable`, `kernel`,
     /// `malformed`, …).
     pub fn dropped(&self, reason: &str, n: u64) {
         self.dropped.series(reason).inc_by(n);
-        self.totals.dropped.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Sets the number of items waiting in `queue`.
@@ -276,18 +256,17 @@ impl Metrics {
     /// Counts `n` store errors of `kind`.
     pub fn store_errors_of_kind(&self, kind: &str, n: u64) {
         self.store_errors.series(kind).inc_by(n);
-        self.totals.store_errors.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The key counters summed over their labels.
     pub fn totals(&self) -> CounterTotals {
         CounterTotals {
-            packets: self.totals.packets.load(Ordering::Relaxed),
-            bytes: self.totals.bytes.load(Ordering::Relaxed),
+            packets: self.packets.total(),
+            bytes: self.bytes.total(),
             http_exchanges: self.http_exchanges.get(),
-            events: self.totals.events.load(Ordering::Relaxed),
-            dropped: self.totals.dropped.load(Ordering::Relaxed),
-            store_errors: self.totals.store_errors.load(Ordering::Relaxed),
+            events: self.events.total(),
+            dropped: self.dropped.total(),
+            store_errors: self.store_errors.total(),
             uptime_seconds: self.started.elapsed().as_secs(),
         }
     }
@@ -323,27 +302,28 @@ pub fn store_error_kind(error: &StoreError) -> &'static str {
     }
 }
 
-/// A family with one label, holding at most [`MAX_LABEL_VALUES`] series.
+/// A family with one label, holding at most [`MAX_LABEL_VALUES`] series (plus `other`).
 struct Bounded<M, C = fn() -> M> {
     family: Family<Label, M, C>,
     /// The label's name (`source`, `reason`, …).
     name: &'static str,
-    /// Series created so far (may overcount by a racing insert, never undercount).
-    created: AtomicUsize,
+    /// A handle on every series created, in creation order: counts them for the cap and sums
+    /// them for [`Metrics::totals`] without touching the update path. Locked only on creation.
+    created: Mutex<Vec<M>>,
 }
 
-impl<M: Default> Bounded<M> {
+impl<M: Default + Clone> Bounded<M> {
     fn new(name: &'static str) -> Self {
         Self::with_family(name, Family::default())
     }
 }
 
-impl<M, C: MetricConstructor<M>> Bounded<M, C> {
+impl<M: Clone, C: MetricConstructor<M>> Bounded<M, C> {
     fn with_family(name: &'static str, family: Family<Label, M, C>) -> Self {
         Bounded {
             family,
             name,
-            created: AtomicUsize::new(0),
+            created: Mutex::new(Vec::new()),
         }
     }
 
@@ -353,13 +333,33 @@ impl<M, C: MetricConstructor<M>> Bounded<M, C> {
         if let Some(existing) = self.family.get(&label) {
             return existing;
         }
-        if self.created.fetch_add(1, Ordering::Relaxed) < MAX_LABEL_VALUES {
-            self.family.get_or_create(&label)
+        // Creation is rare and serialized, so the list holds each series once.
+        let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
+        let label = if self.family.get(&label).is_some() || created.len() < MAX_LABEL_VALUES {
+            label
         } else {
-            self.created.fetch_sub(1, Ordering::Relaxed);
-            self.family
-                .get_or_create(&[(self.name, OVERFLOW_LABEL_VALUE.to_string())])
+            [(self.name, OVERFLOW_LABEL_VALUE.to_string())]
+        };
+        if self.family.get(&label).is_none() {
+            created.push(self.family.get_or_create_owned(&label));
         }
+        drop(created);
+        self.family.get_or_create(&label)
+    }
+
+    /// Handles on every series.
+    fn all(&self) -> Vec<M> {
+        self.created
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Bounded<Counter> {
+    /// The sum of every series.
+    fn total(&self) -> u64 {
+        self.all().iter().map(Counter::get).sum()
     }
 }
 
@@ -457,14 +457,38 @@ mod tests {
         let m = Metrics::new();
         m.source_counters("pcap").add(2, 20);
         m.stage_timer("http").observe(0.5);
+        m.packets("pcap", 1, 5);
+        assert_eq!((m.totals().packets, m.totals().bytes), (3, 25));
         let text = m.encode();
         assert!(
-            text.contains("periscope_packets_total{source=\"pcap\"} 2"),
+            text.contains("periscope_packets_total{source=\"pcap\"} 3"),
             "{text}"
         );
         assert!(
             text.contains("periscope_stage_seconds_count{stage=\"http\"} 1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn threads_creating_series_at_once_count_each_once() {
+        let m = Metrics::new();
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let m = &m;
+                scope.spawn(move || {
+                    for i in 0..200 {
+                        m.dropped(&format!("r{}", (i + t) % 100), 1);
+                    }
+                });
+            }
+        });
+        assert_eq!(m.totals().dropped, 8 * 200);
+        let text = m.encode();
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("periscope_dropped_total{"))
+            .count();
+        assert_eq!(series, MAX_LABEL_VALUES + 1, "{text}");
     }
 }
