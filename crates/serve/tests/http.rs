@@ -7,7 +7,9 @@
 use periscope_model::endpoint::EndpointEvent;
 use periscope_model::{Event, Timestamp};
 use periscope_serve::{router, serve, ApiState, ApiToken, Metrics, Readiness};
-use periscope_store::{MemoryStore, NewRecord, Page, Query, Store, StoreError, StoreStats};
+use periscope_store::{
+    MemoryStore, NewRecord, Page, Query, SqliteConfig, SqliteStore, Store, StoreError, StoreStats,
+};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -19,6 +21,28 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type TestResult = Result<(), Box<dyn Error>>;
+
+/// Runs a test case against a `MemoryStore` and against a `SqliteStore` in a temporary file.
+macro_rules! on_both_stores {
+    ($case:ident) => {
+        mod $case {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() -> TestResult {
+                super::$case(Arc::new(MemoryStore::new())).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> TestResult {
+                let dir = tempfile::tempdir()?;
+                let store =
+                    SqliteStore::open(dir.path().join("events.db"), SqliteConfig::default())?;
+                super::$case(Arc::new(store)).await
+            }
+        }
+    };
+}
 
 const TOKEN: &str = "test-token-6f1e0c9a";
 
@@ -195,9 +219,8 @@ async fn api_routes_need_the_bearer_token_and_probes_do_not() -> TestResult {
     server.shutdown().await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pagination_returns_every_event_once() -> TestResult {
-    let store = Arc::new(MemoryStore::new());
+on_both_stores!(pagination_returns_every_event_once);
+async fn pagination_returns_every_event_once(store: Arc<dyn Store>) -> TestResult {
     let batch: Vec<NewRecord> = (0..250).map(|n| attack(n, secs(n as u64))).collect();
     store.append(&batch[..120])?;
     // The daemon's OpenAPI record sits among the events; /events never lists it.
@@ -243,9 +266,8 @@ async fn pagination_returns_every_event_once() -> TestResult {
     server.shutdown().await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn type_and_since_filter_events() -> TestResult {
-    let store = Arc::new(MemoryStore::new());
+on_both_stores!(type_and_since_filter_events);
+async fn type_and_since_filter_events(store: Arc<dyn Store>) -> TestResult {
     let mut batch: Vec<NewRecord> = (0..30).map(|n| attack(n, secs(n as u64 * 10))).collect();
     for n in 0..7 {
         batch.push(NewRecord {
@@ -346,9 +368,8 @@ fn endpoint(n: usize, hits: u64) -> Result<NewRecord, serde_json::Error> {
     })))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn endpoints_follow_every_page_and_show_updates_once() -> TestResult {
-    let store = Arc::new(MemoryStore::new());
+on_both_stores!(endpoints_follow_every_page_and_show_updates_once);
+async fn endpoints_follow_every_page_and_show_updates_once(store: Arc<dyn Store>) -> TestResult {
     let first: Vec<NewRecord> = (0..2500)
         .map(|n| endpoint(n, 1))
         .collect::<Result<_, _>>()?;
@@ -374,9 +395,8 @@ async fn endpoints_follow_every_page_and_show_updates_once() -> TestResult {
     server.shutdown().await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openapi_serves_the_newest_document_or_404() -> TestResult {
-    let store = Arc::new(MemoryStore::new());
+on_both_stores!(openapi_serves_the_newest_document_or_404);
+async fn openapi_serves_the_newest_document_or_404(store: Arc<dyn Store>) -> TestResult {
     let server = Server::start(store.clone()).await?;
     let message = server
         .get_error("/api/v1/openapi.json", StatusCode::NOT_FOUND)
@@ -408,9 +428,8 @@ async fn openapi_serves_the_newest_document_or_404() -> TestResult {
     server.shutdown().await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stats_count_records_and_show_counters() -> TestResult {
-    let store = Arc::new(MemoryStore::new());
+on_both_stores!(stats_count_records_and_show_counters);
+async fn stats_count_records_and_show_counters(store: Arc<dyn Store>) -> TestResult {
     store.append(&(0..4).map(|n| attack(n, secs(1))).collect::<Vec<_>>())?;
     store.append(&[endpoint(1, 1)?])?;
     let server = Server::start(store).await?;
