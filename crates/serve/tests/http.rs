@@ -758,3 +758,95 @@ fn pipe_to(
     }
     Ok(Some(child.wait_with_output()?))
 }
+
+/// Kills the child process when dropped, so a failing test leaves nothing running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_prometheus_scrapes_the_metrics() -> TestResult {
+    if Command::new("prometheus")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!(
+            "SKIP real Prometheus scrape: prometheus not installed (Debian package `prometheus`)"
+        );
+        return Ok(());
+    }
+    let server = Server::start(Arc::new(MemoryStore::new())).await?;
+    busy_metrics(&server.metrics);
+    let target = server.base.trim_start_matches("http://").to_string();
+
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
+             scrape_configs:\n  - job_name: periscope\n    static_configs:\n      - targets: ['{target}']\n"
+        ),
+    )?;
+    let prometheus_addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        probe.local_addr()?
+    };
+    let _prometheus = KillOnDrop(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address={prometheus_addr}"))
+            .arg("--log.level=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+
+    // Prometheus scrapes every second; wait until it has stored a sample of ours.
+    let query = format!(
+        "http://{prometheus_addr}/api/v1/query?query=periscope_dropped_total%7Breason%3D%22kernel%22%7D"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let value = loop {
+        if Instant::now() > deadline {
+            return Err("Prometheus stored no periscope sample within 60 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let Ok(response) = server.http.get(&query).send().await else {
+            continue; // not listening yet
+        };
+        let answer: Value = response.json().await?;
+        if let Some(value) = answer["data"]["result"][0]["value"][1].as_str() {
+            break value.to_string();
+        }
+    };
+    assert_eq!(value, "2");
+
+    // The scrape itself: target up, no error, every sample of ours accepted.
+    let targets: Value = server
+        .http
+        .get(format!("http://{prometheus_addr}/api/v1/targets"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let target = &targets["data"]["activeTargets"][0];
+    assert_eq!(target["health"], "up", "{targets}");
+    assert_eq!(target["lastError"], "", "{targets}");
+    let histogram = format!(
+        "http://{prometheus_addr}/api/v1/query?query=periscope_stage_seconds_count%7Bstage%3D%22detect%22%7D"
+    );
+    let answer: Value = server.http.get(&histogram).send().await?.json().await?;
+    assert_eq!(answer["data"]["result"][0]["value"][1], "1", "{answer}");
+    server.shutdown().await
+}
