@@ -190,6 +190,36 @@ impl SqliteStore {
     }
 }
 
+/// Deletes the record an update replaces.
+const REPLACE_SQL: &str = "DELETE FROM events WHERE kind = ?1 AND key = ?2";
+/// Stores one record.
+const INSERT_SQL: &str =
+    "INSERT INTO events (kind, ts, key, stored_at, json) VALUES (?1, ?2, ?3, ?4, ?5)";
+/// Records per kind (a scan of the small `events_kind_seq` index).
+const COUNT_SQL: &str = "SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind";
+
+/// The page query for the filters given: `:after` and `:fetch` always, `:kind` and `:since`
+/// when filtered on. Four fixed texts, so each stays in the prepared-statement cache.
+fn select_sql(by_kind: bool, since: bool) -> &'static str {
+    match (by_kind, since) {
+        (false, false) => {
+            "SELECT seq, kind, ts, json FROM events WHERE seq > :after ORDER BY seq LIMIT :fetch"
+        }
+        (true, false) => {
+            "SELECT seq, kind, ts, json FROM events WHERE seq > :after AND kind = :kind \
+             ORDER BY seq LIMIT :fetch"
+        }
+        (false, true) => {
+            "SELECT seq, kind, ts, json FROM events WHERE seq > :after AND ts >= :since \
+             ORDER BY seq LIMIT :fetch"
+        }
+        (true, true) => {
+            "SELECT seq, kind, ts, json FROM events WHERE seq > :after AND kind = :kind \
+             AND ts >= :since ORDER BY seq LIMIT :fetch"
+        }
+    }
+}
+
 /// SQLite integers are signed: times and cursors beyond `i64::MAX` (year 2262) are clamped.
 fn to_sql_int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -214,14 +244,8 @@ impl Store for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.fail(e))?;
         {
-            let mut replace = tx
-                .prepare_cached("DELETE FROM events WHERE kind = ?1 AND key = ?2")
-                .map_err(|e| self.fail(e))?;
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO events (kind, ts, key, stored_at, json) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(|e| self.fail(e))?;
+            let mut replace = tx.prepare_cached(REPLACE_SQL).map_err(|e| self.fail(e))?;
+            let mut insert = tx.prepare_cached(INSERT_SQL).map_err(|e| self.fail(e))?;
             for rec in batch {
                 if let Some(key) = &rec.key {
                     replace.execute((rec.kind, key)).map_err(|e| self.fail(e))?;
@@ -245,7 +269,6 @@ impl Store for SqliteStore {
         if q.limit == 0 {
             return Ok(Page::default());
         }
-        let mut sql = String::from("SELECT seq, kind, ts, json FROM events WHERE seq > :after");
         let after = to_sql_int(q.after.unwrap_or(0));
         // One more row than asked tells whether there is a next page.
         let fetch = to_sql_int(u64::try_from(q.limit).unwrap_or(u64::MAX)).saturating_add(1);
@@ -253,17 +276,15 @@ impl Store for SqliteStore {
         let mut params: Vec<(&str, &dyn rusqlite::ToSql)> =
             vec![(":after", &after), (":fetch", &fetch)];
         if let Some(kind) = &q.kind {
-            sql.push_str(" AND kind = :kind");
             params.push((":kind", kind));
         }
         if let Some(since) = &since {
-            sql.push_str(" AND ts >= :since");
             params.push((":since", since));
         }
-        sql.push_str(" ORDER BY seq LIMIT :fetch");
+        let sql = select_sql(q.kind.is_some(), since.is_some());
 
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&sql).map_err(|e| self.fail(e))?;
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
         let rows = stmt
             .query_map(params.as_slice(), |row| {
                 Ok(Record {
@@ -294,9 +315,7 @@ impl Store for SqliteStore {
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
         let conn = self.reader();
-        let mut stmt = conn
-            .prepare_cached("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind")
-            .map_err(|e| self.fail(e))?;
+        let mut stmt = conn.prepare_cached(COUNT_SQL).map_err(|e| self.fail(e))?;
         let records = stmt
             .query_map([], |row| {
                 Ok((row.get::<_, String>(0)?, from_sql_int(row.get(1)?)))
@@ -306,5 +325,62 @@ impl Store for SqliteStore {
             .map_err(|e| self.fail(e))?;
         let bytes = retention::file_bytes(&conn).map_err(|e| self.fail(e))?;
         Ok(StoreStats { records, bytes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every statement finds its rows through the index meant for it and never sorts: a
+    /// schema or query change that loses an index fails here, not on a big database.
+    #[test]
+    fn every_statement_uses_its_index() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = SqliteStore::open(dir.path().join("plan.db"), SqliteConfig::default())?;
+        let conn = store.writer();
+        let rowid = "INTEGER PRIMARY KEY";
+        let expected = [
+            (
+                REPLACE_SQL,
+                "USING INDEX events_kind_key (kind=? AND key=?)",
+            ),
+            (
+                COUNT_SQL,
+                "SCAN events USING COVERING INDEX events_kind_seq",
+            ),
+            (
+                retention::DELETE_OLD_SQL,
+                "USING INDEX events_ts (ts>? AND ts<?)",
+            ),
+            // In seq order, stopping at the limit.
+            (retention::DELETE_OLDEST_SQL, "SCAN events"),
+            (select_sql(false, false), rowid),
+            (select_sql(false, true), rowid),
+            (
+                select_sql(true, false),
+                "USING INDEX events_kind_seq (kind=? AND seq>?)",
+            ),
+            (
+                select_sql(true, true),
+                "USING INDEX events_kind_seq (kind=? AND seq>?)",
+            ),
+        ];
+        for (sql, want) in expected {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))?
+                .collect::<Result<_, _>>()?;
+            assert!(
+                plan.iter().any(|step| step.contains(want)),
+                "{sql}: {plan:?}"
+            );
+            assert!(
+                !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                "{sql}: {plan:?}"
+            );
+        }
+        Ok(())
     }
 }

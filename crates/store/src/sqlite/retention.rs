@@ -37,6 +37,14 @@ use std::path::PathBuf;
 /// Rows deleted per transaction.
 pub const CHUNK: usize = 5_000;
 
+/// Deletes up to `?2` records older than `?1` (event time, or storage time for records
+/// without one).
+pub(super) const DELETE_OLD_SQL: &str = "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+     WHERE (ts > 0 AND ts < ?1) OR (ts = 0 AND stored_at < ?1) LIMIT ?2)";
+/// Deletes the `?2` oldest records (`?1` unused).
+pub(super) const DELETE_OLDEST_SQL: &str =
+    "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?2)";
+
 /// What one retention pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RetentionReport {
@@ -67,11 +75,7 @@ impl SqliteStore {
         if let Some(max_age) = self.config.retention_max_age {
             let cutoff = to_sql_int(now.as_nanos().saturating_sub(duration_nanos(max_age)));
             loop {
-                let deleted = self.delete_chunk(
-                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events
-                       WHERE (ts > 0 AND ts < ?1) OR (ts = 0 AND stored_at < ?1) LIMIT ?2)",
-                    cutoff,
-                )?;
+                let deleted = self.delete_rows(DELETE_OLD_SQL, cutoff, CHUNK)?;
                 report.deleted_by_age += deleted as u64;
                 if deleted < CHUNK {
                     break;
@@ -96,12 +100,7 @@ impl SqliteStore {
                     // target, then look again (partly emptied pages free less than that).
                     let share = (used - target) as f64 / used as f64;
                     let wanted = ((rows as f64 * share).ceil() as usize).clamp(1, CHUNK);
-                    let deleted = self.delete_rows(
-                        "DELETE FROM events WHERE seq IN
-                           (SELECT seq FROM events ORDER BY seq LIMIT ?2)",
-                        0,
-                        wanted,
-                    )?;
+                    let deleted = self.delete_rows(DELETE_OLDEST_SQL, 0, wanted)?;
                     report.deleted_by_size += deleted as u64;
                 }
             }
@@ -146,12 +145,6 @@ impl SqliteStore {
     /// Gives the reserve's space to the database; true when there was a reserve.
     fn release_reserve(&self) -> bool {
         std::fs::remove_file(self.reserve_path()).is_ok()
-    }
-
-    /// Runs one delete of at most [`CHUNK`] rows in its own transaction; `?1` is `arg`, `?2` the
-    /// chunk size.
-    fn delete_chunk(&self, sql: &str, arg: i64) -> Result<usize, StoreError> {
-        self.delete_rows(sql, arg, CHUNK)
     }
 
     /// Runs `sql` in its own transaction with `?1` = `arg` and `?2` = `limit`; on a full disk,
