@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use periscope_model::{Endpoint, Exchange, Flag};
-use periscope_sources::{channel_sink, HttpMirror, HttpMirrorConfig};
+use periscope_sources::{channel_sink, HttpMirror, HttpMirrorConfig, SourceError, SourceStats};
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
@@ -100,29 +100,44 @@ fn wait_for_port(port: u16) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts a mirror receiver on its own thread; returns it stopped-by-flag.
-fn start_mirror(
-    cfg: HttpMirrorConfig,
-    ids: Arc<AtomicU64>,
-    queue: usize,
-) -> Result<
-    (
-        SocketAddr,
-        std::sync::mpsc::Receiver<Exchange>,
-        Arc<periscope_sources::SourceStats>,
-        Arc<AtomicBool>,
-        std::thread::JoinHandle<Result<(), periscope_sources::SourceError>>,
-    ),
-    periscope_sources::SourceError,
-> {
-    let (sink, rx) = channel_sink(queue);
-    let mirror = HttpMirror::bind(cfg, ids, sink)?;
-    let addr = mirror.local_addr();
-    let stats = mirror.stats();
-    let stop = Arc::new(AtomicBool::new(false));
-    let stop2 = Arc::clone(&stop);
-    let handle = std::thread::spawn(move || mirror.run_blocking(stop2));
-    Ok((addr, rx, stats, stop, handle))
+/// A mirror receiver running on its own thread until `stop`.
+struct Running {
+    addr: SocketAddr,
+    rx: std::sync::mpsc::Receiver<Exchange>,
+    stats: Arc<SourceStats>,
+    stop: Arc<AtomicBool>,
+    handle: std::thread::JoinHandle<Result<(), SourceError>>,
+}
+
+impl Running {
+    fn start(
+        cfg: HttpMirrorConfig,
+        ids: Arc<AtomicU64>,
+        queue: usize,
+    ) -> Result<Self, SourceError> {
+        let (sink, rx) = channel_sink(queue);
+        let mirror = HttpMirror::bind(cfg, ids, sink)?;
+        let addr = mirror.local_addr();
+        let stats = mirror.stats();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || mirror.run_blocking(stop2));
+        Ok(Running {
+            addr,
+            rx,
+            stats,
+            stop,
+            handle,
+        })
+    }
+
+    fn stop(self) -> Result<(), String> {
+        self.stop.store(true, Relaxed);
+        self.handle
+            .join()
+            .map_err(|_| "mirror thread panicked".to_string())?
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// One curl request; `--local-port` fixes the client port so the test knows it.
@@ -186,7 +201,8 @@ fn nginx_mirror_delivers_every_request_once() -> TestResult {
     cfg.trusted_proxies = vec!["127.0.0.1".parse()?];
     cfg.body_cap = 64 * 1024;
     let ids = Arc::new(AtomicU64::new(1000));
-    let (mirror_addr, rx, stats, stop, handle) = start_mirror(cfg, Arc::clone(&ids), 64)?;
+    let mirror = Running::start(cfg, Arc::clone(&ids), 64)?;
+    let (mirror_addr, rx, stats) = (mirror.addr, &mirror.rx, Arc::clone(&mirror.stats));
 
     let (front, backend) = (free_port()?, free_port()?);
     let conf = dir.join("nginx.conf");
@@ -314,8 +330,7 @@ fn nginx_mirror_delivers_every_request_once() -> TestResult {
     assert_eq!(snap.packets, sent.len() as u64);
     assert_eq!(snap.drops_total(), 0);
 
-    stop.store(true, Relaxed);
-    handle.join().map_err(|_| "mirror thread panicked")??;
+    mirror.stop()?;
     Ok(())
 }
 
@@ -350,29 +365,28 @@ fn untrusted_peers_and_a_full_queue() -> TestResult {
     }
     // No trusted proxy: the TCP peer is the client, the listener the server, headers stripped.
     let cfg = HttpMirrorConfig::new("127.0.0.1:0".parse()?);
-    let (addr, rx, _stats, stop, handle) = start_mirror(cfg, Arc::new(AtomicU64::new(1)), 8)?;
+    let mirror = Running::start(cfg, Arc::new(AtomicU64::new(1)), 8)?;
+    let addr = mirror.addr;
     let port = free_port()?;
     assert_eq!(direct(addr, port)?, "204");
-    let e = rx.recv_timeout(Duration::from_secs(5))?;
+    let e = mirror.rx.recv_timeout(Duration::from_secs(5))?;
     assert_eq!(e.flow.client, Endpoint::new([127, 0, 0, 1].into(), port));
     assert_eq!(e.flow.server, Endpoint::new(addr.ip(), addr.port()));
     let headers = e.request.map(|r| r.headers).unwrap_or_default();
     assert!(
         headers.get("x-periscope-client").is_none() && headers.get("x-periscope-server").is_none()
     );
-    stop.store(true, Relaxed);
-    handle.join().map_err(|_| "mirror thread panicked")??;
+    mirror.stop()?;
 
     // A queue of one that nobody reads: the first is queued, the others dropped and counted,
     // every request still answered 204 at once.
     let cfg = HttpMirrorConfig::new("127.0.0.1:0".parse()?);
-    let (addr, _rx, stats, stop, handle) = start_mirror(cfg, Arc::new(AtomicU64::new(1)), 1)?;
+    let mirror = Running::start(cfg, Arc::new(AtomicU64::new(1)), 1)?;
     for _ in 0..3 {
-        assert_eq!(direct(addr, free_port()?)?, "204");
+        assert_eq!(direct(mirror.addr, free_port()?)?, "204");
     }
-    let snap = stats.snapshot();
+    let snap = mirror.stats.snapshot();
     assert_eq!((snap.packets, snap.drops_queue_full), (1, 2), "{snap:?}");
-    stop.store(true, Relaxed);
-    handle.join().map_err(|_| "mirror thread panicked")??;
+    mirror.stop()?;
     Ok(())
 }
