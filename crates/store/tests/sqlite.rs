@@ -506,3 +506,35 @@ fn readers_and_writer_share_the_store_across_threads() -> TestResult {
     assert_eq!(count(&store)?, 2_000);
     Ok(())
 }
+
+#[test]
+fn settings_that_would_delete_everything_are_refused_at_open() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("config.db");
+    for config in [
+        SqliteConfig {
+            retention_max_bytes: Some(100),
+            ..SqliteConfig::default()
+        },
+        SqliteConfig {
+            retention_max_age: Some(Duration::ZERO),
+            ..SqliteConfig::default()
+        },
+    ] {
+        let err = SqliteStore::open(&path, config.clone());
+        assert!(err.is_err(), "{config:?} accepted");
+    }
+    assert!(
+        !path.exists(),
+        "nothing created for a refused configuration"
+    );
+    SqliteStore::open(
+        &path,
+        SqliteConfig {
+            retention_max_bytes: Some(SqliteConfig::MIN_MAX_BYTES),
+            retention_max_age: Some(Duration::from_secs(1)),
+            ..SqliteConfig::default()
+        },
+    )?;
+    Ok(())
+}

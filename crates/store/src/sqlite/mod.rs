@@ -58,6 +58,35 @@ pub struct SqliteConfig {
     pub reserve_bytes: u64,
 }
 
+impl SqliteConfig {
+    /// The smallest `retention_max_bytes` accepted: below it a store keeps almost nothing,
+    /// which is more likely a unit mistake than a wish.
+    pub const MIN_MAX_BYTES: u64 = 1024 * 1024;
+
+    /// Checks the settings; [`SqliteStore::open`] calls it, so a bad configuration fails at
+    /// start rather than by deleting everything at the first retention pass.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if self
+            .retention_max_bytes
+            .is_some_and(|b| b < Self::MIN_MAX_BYTES)
+        {
+            return Err(StoreError::Other(format!(
+                "store retention max bytes {} is under the minimum of {} (1 MiB)",
+                self.retention_max_bytes.unwrap_or(0),
+                Self::MIN_MAX_BYTES
+            )));
+        }
+        if self.retention_max_age == Some(Duration::ZERO) {
+            return Err(StoreError::Other(
+                "store retention max age is 0: every record would be deleted; leave it unset \
+                 to keep records whatever their age"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for SqliteConfig {
     fn default() -> Self {
         SqliteConfig {
@@ -94,6 +123,7 @@ impl SqliteStore {
     /// ([`StoreError::Corrupt`]), another program's SQLite database, and a database written by a
     /// newer Periscope.
     pub fn open(path: impl AsRef<Path>, config: SqliteConfig) -> Result<SqliteStore, StoreError> {
+        config.validate()?;
         let path = path.as_ref().to_path_buf();
         let fail = |e| fault::store_error(&path, e);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
