@@ -1,7 +1,8 @@
 //! Where events are kept: the [`Store`] interface shared by the sensor daemon (which appends) and
-//! the REST API (which reads), and its implementations — [`MemoryStore`] for tests and
-//! embedded SQLite by default. A PostgreSQL store, for many sensors sharing one database, goes
-//! behind the same interface.
+//! the REST API (which reads), and its implementations — [`SqliteStore`] (embedded, the default)
+//! and [`MemoryStore`] (tests, and runs without a database). A PostgreSQL store, for many sensors
+//! sharing one database, goes behind the same interface; [`sqlite`] says what it would need and
+//! [`testing`] holds the behavioural checks every store must pass.
 //!
 //! Events are kept as their JSON (the NDJSON schema of `periscope analyze`), with the columns a
 //! query filters on. Every stored record gets a sequence number that only grows; it is the
@@ -9,6 +10,25 @@
 //! (endpoints, vulnerabilities, incidents: things that are updated as traffic goes on) replace the
 //! earlier record with the same type and key and take a new sequence number, so a client
 //! following the cursor sees the update.
+//!
+//! Limits: [`SqliteStore`] keeps what its retention settings allow (age, file size;
+//! [`SqliteStore::enforce_retention`]); [`MemoryStore`] keeps a fixed number of records.
+//!
+//! ```
+//! use periscope_store::{testing::record, Query, SqliteConfig, SqliteStore, Store};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! let store = SqliteStore::open(dir.path().join("events.db"), SqliteConfig::default())?;
+//! store.append(&[
+//!     record("attack", 1_700_000_000, None, r#"{"type":"attack"}"#),
+//!     record("incident", 1_700_000_000, Some("scan|203.0.113.9"), r#"{"type":"incident"}"#),
+//! ])?;
+//! let page = store.query(&Query { kind: Some("attack".into()), limit: 100, ..Query::default() })?;
+//! assert_eq!(page.items.len(), 1);
+//! assert_eq!(page.next, None);
+//! # Ok(())
+//! # }
+//! ```
 
 mod memory;
 mod record;

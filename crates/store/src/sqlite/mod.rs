@@ -12,7 +12,7 @@
 //!   the busy timeout), disk full → `Full`, damaged or foreign file → `Corrupt` (at open),
 //!   read-only file or directory → `Other`. A failed batch leaves nothing behind.
 //! - **Retention** ([`SqliteStore::enforce_retention`]) deletes by age and by size; see
-//!   [`retention`](self::retention) for the vacuum strategy.
+//!   [`retention`] for the vacuum strategy.
 //!
 //! A PostgreSQL store (many sensors, one database) would keep the same table and indexes
 //! (`seq BIGSERIAL`, `json JSONB`), upsert with `DELETE` + `INSERT` in one transaction, and
