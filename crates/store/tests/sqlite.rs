@@ -399,10 +399,14 @@ fn another_programs_database_and_newer_schemas_are_refused() -> TestResult {
     };
     println!("message: {msg}");
     assert!(msg.contains("another program"), "{msg}");
-    // Their table is untouched and ours was not added.
+    // Their database is untouched: no table of ours, journal mode and vacuum mode unchanged.
     let conn = rusqlite::Connection::open(&foreign)?;
     let tables: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))?;
     assert_eq!(tables, 1);
+    let journal: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+    assert_eq!(journal, "delete");
+    let auto_vacuum: i64 = conn.pragma_query_value(None, "auto_vacuum", |r| r.get(0))?;
+    assert_eq!(auto_vacuum, 0);
 
     let newer = dir.path().join("newer.db");
     drop(SqliteStore::open(&newer, SqliteConfig::default())?);

@@ -131,6 +131,21 @@ impl SqliteStore {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut writer = Connection::open_with_flags(&path, flags).map_err(fail)?;
         writer.busy_timeout(config.busy_timeout).map_err(fail)?;
+        let schema_error = |e| match e {
+            schema::MigrateError::Sqlite(e) => fail(e),
+            schema::MigrateError::TooNew { found, known } => StoreError::Other(format!(
+                "{} has schema version {found}, written by a newer Periscope (this one knows \
+                 versions up to {known}): upgrade Periscope, or point it at another file",
+                path.display()
+            )),
+            schema::MigrateError::Foreign { application_id } => StoreError::Corrupt(format!(
+                "{} is a SQLite database of another program (application id {application_id:#x}), \
+                 not Periscope's: point the store at a new file",
+                path.display()
+            )),
+        };
+        // Reading the header first also refuses a file that is not a database.
+        schema::check(&writer).map_err(schema_error)?;
         // Before any table exists, so that retention can give pages back to the file system
         // without a full VACUUM (a no-op on an existing database).
         writer
@@ -153,19 +168,7 @@ impl SqliteStore {
         writer
             .pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
             .map_err(fail)?;
-        schema::migrate(&mut writer).map_err(|e| match e {
-            schema::MigrateError::Sqlite(e) => fail(e),
-            schema::MigrateError::TooNew { found, known } => StoreError::Other(format!(
-                "{} has schema version {found}, written by a newer Periscope (this one knows \
-                 versions up to {known}): upgrade Periscope, or point it at another file",
-                path.display()
-            )),
-            schema::MigrateError::Foreign { application_id } => StoreError::Corrupt(format!(
-                "{} is a SQLite database of another program (application id {application_id:#x}), \
-                 not Periscope's: point the store at a new file",
-                path.display()
-            )),
-        })?;
+        schema::migrate(&mut writer).map_err(schema_error)?;
         writer.set_prepared_statement_cache_capacity(32);
 
         let mut readers = Vec::new();

@@ -51,8 +51,9 @@ impl From<rusqlite::Error> for MigrateError {
     }
 }
 
-/// Brings the database to the last version of [`MIGRATIONS`]; returns the steps applied.
-pub(crate) fn migrate(conn: &mut Connection) -> Result<usize, MigrateError> {
+/// Refuses another program's database and one from a newer Periscope, before anything is
+/// changed in it (journal mode, auto-vacuum). Returns the database's version.
+pub(crate) fn check(conn: &Connection) -> Result<usize, MigrateError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let application_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
     let has_tables: bool = conn.query_row(
@@ -70,6 +71,12 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<usize, MigrateError> {
             known: MIGRATIONS.len(),
         });
     }
+    Ok(applied)
+}
+
+/// Brings the database to the last version of [`MIGRATIONS`]; returns the steps applied.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<usize, MigrateError> {
+    let applied = check(conn)?;
     for (index, step) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(step)?;
