@@ -35,13 +35,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 ];
 
 /// Why a database cannot be brought to the current schema.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum MigrateError {
     /// The database's version is newer than this build knows.
+    #[error("schema version {found} is newer than the {known} this build knows")]
     TooNew { found: i64, known: usize },
     /// The file is a SQLite database of another program.
+    #[error("a database of another program (application id {application_id:#x})")]
     Foreign { application_id: i32 },
     /// The driver failed.
+    #[error(transparent)]
     Sqlite(rusqlite::Error),
 }
 
@@ -54,6 +57,10 @@ impl From<rusqlite::Error> for MigrateError {
 /// Refuses another program's database and one from a newer Periscope, before anything is
 /// changed in it (journal mode, auto-vacuum). Returns the database's version.
 pub(crate) fn check(conn: &Connection) -> Result<usize, MigrateError> {
+    check_with(conn, MIGRATIONS)
+}
+
+fn check_with(conn: &Connection, migrations: &[&str]) -> Result<usize, MigrateError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let application_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
     let has_tables: bool = conn.query_row(
@@ -65,10 +72,10 @@ pub(crate) fn check(conn: &Connection) -> Result<usize, MigrateError> {
         return Err(MigrateError::Foreign { application_id });
     }
     let applied = usize::try_from(version).unwrap_or(usize::MAX);
-    if applied > MIGRATIONS.len() {
+    if applied > migrations.len() {
         return Err(MigrateError::TooNew {
             found: version,
-            known: MIGRATIONS.len(),
+            known: migrations.len(),
         });
     }
     Ok(applied)
@@ -76,8 +83,12 @@ pub(crate) fn check(conn: &Connection) -> Result<usize, MigrateError> {
 
 /// Brings the database to the last version of [`MIGRATIONS`]; returns the steps applied.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<usize, MigrateError> {
-    let applied = check(conn)?;
-    for (index, step) in MIGRATIONS.iter().enumerate().skip(applied) {
+    migrate_with(conn, MIGRATIONS)
+}
+
+fn migrate_with(conn: &mut Connection, migrations: &[&str]) -> Result<usize, MigrateError> {
+    let applied = check_with(conn, migrations)?;
+    for (index, step) in migrations.iter().enumerate().skip(applied) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(step)?;
         tx.pragma_update(
@@ -88,5 +99,63 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<usize, MigrateError> {
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.commit()?;
     }
-    Ok(MIGRATIONS.len() - applied)
+    Ok(migrations.len() - applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(conn: &Connection) -> Result<i64, rusqlite::Error> {
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+    }
+
+    #[test]
+    fn steps_apply_in_order_once_and_a_failed_step_keeps_the_version_before_it(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let mut conn = Connection::open_in_memory()?;
+        let v1 = ["CREATE TABLE a (x INTEGER)"];
+        assert_eq!(migrate_with(&mut conn, &v1)?, 1);
+        assert_eq!(
+            migrate_with(&mut conn, &v1)?,
+            0,
+            "nothing to do the second time"
+        );
+
+        // A later build adds two steps; the first of them depends on step 1's table.
+        let v3 = [
+            v1[0],
+            "ALTER TABLE a ADD COLUMN y TEXT; CREATE INDEX a_y ON a (y)",
+            "CREATE TABLE b (z INTEGER)",
+        ];
+        assert_eq!(migrate_with(&mut conn, &v3)?, 2);
+        assert_eq!(version(&conn)?, 3);
+        conn.execute("INSERT INTO a (x, y) VALUES (1, 'one')", [])?;
+
+        // A step that fails half-way leaves nothing of itself and the version before it.
+        let broken = [
+            v3[0],
+            v3[1],
+            v3[2],
+            "CREATE TABLE c (w INTEGER); SELECT * FROM missing",
+        ];
+        assert!(matches!(
+            migrate_with(&mut conn, &broken),
+            Err(MigrateError::Sqlite(_))
+        ));
+        assert_eq!(version(&conn)?, 3);
+        let c_exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'c')",
+            [],
+            |r| r.get(0),
+        )?;
+        assert!(!c_exists, "the failed step was rolled back");
+
+        // The older build refuses the newer database.
+        assert!(matches!(
+            migrate_with(&mut conn, &v1),
+            Err(MigrateError::TooNew { found: 3, known: 1 })
+        ));
+        Ok(())
+    }
 }
