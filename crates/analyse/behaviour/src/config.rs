@@ -76,6 +76,8 @@ pub struct BehaviourConfig {
     pub max_object_walkers: usize,
     /// Object owners remembered (first user that read an object) for BOLA. Default 262 144.
     pub max_object_owners: usize,
+    /// Login endpoints whose failure page is being learned. Default 4 096.
+    pub max_login_endpoints: usize,
     /// Open incidents; the least recently updated is closed (emitted) when full. Default 8 192.
     pub max_open_incidents: usize,
     /// Targets (paths, accounts, ids) listed in one incident. Default 10.
@@ -110,6 +112,7 @@ impl Default for BehaviourConfig {
             max_fingerprints: 16_384,
             max_object_walkers: 65_536,
             max_object_owners: 262_144,
+            max_login_endpoints: 4_096,
             max_open_incidents: 8_192,
             max_targets: 10,
             max_exchange_ids: 10,
@@ -193,6 +196,7 @@ impl BehaviourConfig {
             ("max_fingerprints", self.max_fingerprints),
             ("max_object_walkers", self.max_object_walkers),
             ("max_object_owners", self.max_object_owners),
+            ("max_login_endpoints", self.max_login_endpoints),
             ("max_open_incidents", self.max_open_incidents),
             ("max_targets", self.max_targets),
             ("max_exchange_ids", self.max_exchange_ids),

@@ -56,7 +56,7 @@ pub use error::ConfigError;
 
 use identity::{hash_of, Cidr, ClientResolver};
 use incidents::{blank, Contribution, Tracker};
-use login::{login_attempt, login_result, LoginResult};
+use login::{login_attempt, LoginLearner, LoginResult};
 use lru::LruCache;
 use periscope_model::{Attack, Event, Exchange, Incident, Outcome, Severity, Timestamp};
 use std::net::IpAddr;
@@ -138,6 +138,8 @@ pub struct BehaviourStats {
     pub evicted_walkers: u64,
     /// Object owners evicted.
     pub evicted_owners: u64,
+    /// Login endpoints evicted.
+    pub evicted_login_endpoints: u64,
     /// Open incidents closed early because their table was full.
     pub evicted_incidents: u64,
 }
@@ -155,6 +157,8 @@ pub struct TableSizes {
     pub walkers: usize,
     /// Object owners remembered.
     pub owners: usize,
+    /// Login endpoints whose failure page is being learned.
+    pub login_endpoints: usize,
     /// Open incidents.
     pub open_incidents: usize,
 }
@@ -168,6 +172,7 @@ pub struct Behaviour {
     fingerprints: LruCache<u64, FingerprintState>,
     walkers: LruCache<u64, WalkerState>,
     owners: LruCache<u64, u64>,
+    logins: LoginLearner,
     tracker: Tracker,
     clock: Timestamp,
     next_sweep: Timestamp,
@@ -258,6 +263,7 @@ impl Behaviour {
             fingerprints: LruCache::new(nz(cfg.max_fingerprints)),
             walkers: LruCache::new(nz(cfg.max_object_walkers)),
             owners: LruCache::new(nz(cfg.max_object_owners)),
+            logins: LoginLearner::new(nz(cfg.max_login_endpoints)),
             tracker: Tracker::new(
                 nz(cfg.max_open_incidents),
                 secs(cfg.idle_gap_secs),
@@ -277,6 +283,7 @@ impl Behaviour {
         BehaviourStats {
             incidents_emitted: self.tracker.emitted,
             evicted_incidents: self.tracker.evicted,
+            evicted_login_endpoints: self.logins.evicted,
             ..self.stats
         }
     }
@@ -289,6 +296,7 @@ impl Behaviour {
             fingerprints: self.fingerprints.len(),
             walkers: self.walkers.len(),
             owners: self.owners.len(),
+            login_endpoints: self.logins.len(),
             open_incidents: self.tracker.len(),
         }
     }
@@ -326,6 +334,7 @@ impl Behaviour {
             f.accounts.heap_bytes() + f.ips.heap_bytes()
         }) + table(&self.walkers, |w| w.ids.heap_bytes())
             + table(&self.owners, |_| 0)
+            + self.logins.memory_estimate()
             + self.tracker.memory_estimate()
     }
 
@@ -357,7 +366,11 @@ impl Behaviour {
         }
         let attempt = login_attempt(req);
         if let Some(attempt) = &attempt {
-            self.on_login(&ctx, attempt, login_result(req, ex.response.as_ref()), out);
+            let endpoint = hash_of((&host, path));
+            let result = self
+                .logins
+                .judge(endpoint, attempt, req, ex.response.as_ref());
+            self.on_login(&ctx, attempt, result, out);
         } else {
             self.on_missing_path(&ctx, out);
         }

@@ -9,17 +9,29 @@
 //! (the `Location` holds the request path, or `login`/`signin`/`error`/`failed`) and succeeds
 //! otherwise; a `2xx` fails when the start of its body has an error phrase ("invalid",
 //! "incorrect", "failed", …) and succeeds otherwise. Anything else (400, 429, 5xx, no response)
-//! is unknown and counts neither way. Not done: learning each application's failure page by
-//! comparing with its successful logins.
+//! is unknown and counts neither way.
+//!
+//! For applications whose failure page has no such phrase, [`LoginLearner`] learns the failure
+//! page: a response *shape* (status, body length in 32-byte steps, whether it sets a cookie,
+//! where it redirects) that answered two different passwords for the same account cannot be a
+//! success — an account has one password — so that shape is a failure on that endpoint from
+//! then on. A success differs from those failures (a session cookie, a redirect, another
+//! length) and stays a success. Limits: the first phrase-less failure of an endpoint is
+//! judged a success (nothing is known yet), and stuffing (one password per account) does not
+//! teach the learner anything by itself.
 
-use crate::identity::{basic_credentials, cap};
+use crate::identity::{basic_credentials, cap, hash_of};
+use lru::LruCache;
 use periscope_model::{Request, Response};
+use std::num::NonZeroUsize;
 
 /// A request that tries credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginAttempt {
     /// The account tried (lower-cased, capped), empty when the request named none.
     pub account: String,
+    /// A hash of the password tried (the password itself is not kept).
+    pub password_hash: u64,
 }
 
 /// What the response said about a login attempt.
@@ -58,9 +70,10 @@ fn is_password_field(name: &str) -> bool {
 /// The login attempt in `req`, if it is one.
 pub fn login_attempt(req: &Request) -> Option<LoginAttempt> {
     if let Some(auth) = req.headers.get("authorization") {
-        if let Some((user, _)) = basic_credentials(auth) {
+        if let Some((user, _pw)) = basic_credentials(auth) {
             return Some(LoginAttempt {
                 account: cap(&user.to_lowercase(), 128),
+                password_hash: hash_of(&_pw),
             });
         }
     }
@@ -80,12 +93,10 @@ pub fn login_attempt(req: &Request) -> Option<LoginAttempt> {
         } else {
             return None;
         };
-    if !fields
+    let password = fields
         .iter()
-        .any(|(k, v)| is_password_field(k) && !v.is_empty())
-    {
-        return None;
-    }
+        .find(|(k, v)| is_password_field(k) && !v.is_empty())
+        .map(|(_, v)| hash_of(v))?;
     let account = USER_FIELDS
         .iter()
         .find_map(|u| {
@@ -95,7 +106,10 @@ pub fn login_attempt(req: &Request) -> Option<LoginAttempt> {
         })
         .map(|(_, v)| cap(&v.trim().to_lowercase(), 128))
         .unwrap_or_default();
-    Some(LoginAttempt { account })
+    Some(LoginAttempt {
+        account,
+        password_hash: password,
+    })
 }
 
 /// `name=value` pairs of a urlencoded body (capped at 64 fields).
@@ -221,5 +235,129 @@ pub fn login_result(req: &Request, resp: Option<&Response>) -> LoginResult {
             }
         }
         _ => LoginResult::Unknown,
+    }
+}
+
+/// Response shapes remembered per login endpoint.
+const MAX_SHAPES: usize = 8;
+/// (account, password) pairs remembered per shape.
+const MAX_PAIRS: usize = 8;
+
+struct Shape {
+    shape: u64,
+    /// Answered two different passwords of one account: a failure page.
+    failure: bool,
+    /// Low 32 bits of the account and password hashes that got this shape.
+    pairs: Vec<(u32, u32)>,
+}
+
+/// Learns each login endpoint's failure page (see the module docs). Endpoints are kept in an
+/// LRU table with a cap.
+pub struct LoginLearner {
+    endpoints: LruCache<u64, Vec<Shape>>,
+    /// Endpoints evicted from the full table.
+    pub evicted: u64,
+}
+
+impl LoginLearner {
+    /// A learner following at most `cap` login endpoints.
+    pub fn new(cap: NonZeroUsize) -> Self {
+        LoginLearner {
+            endpoints: LruCache::new(cap),
+            evicted: 0,
+        }
+    }
+
+    /// Endpoints followed.
+    pub fn len(&self) -> usize {
+        self.endpoints.len()
+    }
+
+    /// True when no endpoint is followed.
+    pub fn is_empty(&self) -> bool {
+        self.endpoints.is_empty()
+    }
+
+    /// Heap bytes held (an estimate: LRU entries, shapes and pairs).
+    pub fn memory_estimate(&self) -> usize {
+        self.endpoints
+            .iter()
+            .map(|(_, shapes)| {
+                8 + 24
+                    + 41
+                    + shapes.capacity() * std::mem::size_of::<Shape>()
+                    + shapes.iter().map(|s| s.pairs.capacity() * 8).sum::<usize>()
+            })
+            .sum()
+    }
+
+    /// Judges `attempt` (the request `req` to `endpoint`) from its response, learning as it goes.
+    pub fn judge(
+        &mut self,
+        endpoint: u64,
+        attempt: &LoginAttempt,
+        req: &Request,
+        resp: Option<&Response>,
+    ) -> LoginResult {
+        let first = login_result(req, resp);
+        let Some(resp) = resp else {
+            return first;
+        };
+        if first == LoginResult::Unknown {
+            return first;
+        }
+        let shape = hash_of((
+            resp.status,
+            resp.body.len / 32,
+            resp.headers.get("set-cookie").is_some(),
+            resp.headers
+                .get("location")
+                .map(|l| l.split('?').next().unwrap_or("")),
+        ));
+        if !self.endpoints.contains(&endpoint)
+            && self.endpoints.push(endpoint, Vec::new()).is_some()
+        {
+            self.evicted += 1;
+        }
+        let Some(shapes) = self.endpoints.get_mut(&endpoint) else {
+            return first;
+        };
+        let i = match shapes.iter().position(|s| s.shape == shape) {
+            Some(i) => i,
+            None => {
+                if shapes.len() >= MAX_SHAPES {
+                    // Forget the least used shape.
+                    if let Some(j) = (0..shapes.len()).min_by_key(|&j| shapes[j].pairs.len()) {
+                        shapes.swap_remove(j);
+                    }
+                }
+                shapes.push(Shape {
+                    shape,
+                    failure: false,
+                    pairs: Vec::new(),
+                });
+                shapes.len() - 1
+            }
+        };
+        let s = &mut shapes[i];
+        if first == LoginResult::Failed {
+            return first;
+        }
+        let pair = (
+            hash_of(&attempt.account) as u32,
+            attempt.password_hash as u32,
+        );
+        if !attempt.account.is_empty() && s.pairs.iter().any(|(a, p)| *a == pair.0 && *p != pair.1)
+        {
+            s.failure = true;
+        }
+        if !s.pairs.contains(&pair) && s.pairs.len() < MAX_PAIRS {
+            s.pairs.push(pair);
+        }
+        if s.failure {
+            LoginResult::Failed
+        } else {
+            first
+        }
     }
 }

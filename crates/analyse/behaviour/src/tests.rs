@@ -297,13 +297,12 @@ fn login_attempts_and_results() {
         "Invalid username or password",
     )
     .build();
-    let req = e.request.as_ref().map(login::login_attempt);
-    assert_eq!(
-        req,
-        Some(Some(login::LoginAttempt {
-            account: "alice@example.com".into()
-        }))
-    );
+    let account = e
+        .request
+        .as_ref()
+        .and_then(login::login_attempt)
+        .map(|a| a.account);
+    assert_eq!(account.as_deref(), Some("alice@example.com"));
     let r = |e: &Exchange| {
         login::login_result(
             e.request.as_ref().unwrap_or_else(|| unreachable!()),
@@ -369,6 +368,69 @@ fn login_attempts_and_results() {
             .and_then(login::login_attempt),
         None
     );
+}
+
+#[test]
+fn failure_page_without_error_phrase_is_learned() -> Result<(), ConfigError> {
+    // An application whose failure page says only "Sign in" again (no error phrase), and whose
+    // success sets a session cookie and redirects.
+    let quiet_fail = |i: u64, pw: &str| {
+        let mut e = form_login(
+            "203.0.113.5",
+            "admin",
+            200,
+            "<h1>Sign in</h1><form>...</form>",
+        );
+        e.body = format!("username=admin&password={pw}").into_bytes();
+        e.at(i, i * 500)
+    };
+    for min in [3usize, 8] {
+        let cfg = BehaviourConfig {
+            brute_force_min_failures: min,
+            ..Default::default()
+        };
+        // The first attempt teaches nothing; from the second the shape is a known failure.
+        let n = min + 1;
+        let tries: Vec<_> = (0..n as u64)
+            .map(|i| quiet_fail(i + 1, &format!("guess{i}")))
+            .collect();
+        assert_eq!(
+            count_kind(&run(cfg.clone(), &plain(tries))?, "brute_force"),
+            1,
+            "min {min}"
+        );
+        let tries: Vec<_> = (0..n as u64 - 1)
+            .map(|i| quiet_fail(i + 1, &format!("guess{i}")))
+            .collect();
+        assert_eq!(
+            count_kind(&run(cfg.clone(), &plain(tries))?, "brute_force"),
+            0,
+            "min {min}"
+        );
+        // The same password again and again (a form resubmitted) is not learned as failure.
+        let same: Vec<_> = (0..3 * n as u64)
+            .map(|i| quiet_fail(i + 1, "same"))
+            .collect();
+        assert_eq!(
+            count_kind(&run(cfg.clone(), &plain(same))?, "brute_force"),
+            0
+        );
+    }
+    // A success after learned failures is still a success (it differs: cookie and redirect).
+    let mut items: Vec<_> = (0..9u64)
+        .map(|i| quiet_fail(i + 1, &format!("g{i}")))
+        .collect();
+    let mut ok = form_login("203.0.113.5", "admin", 302, "");
+    ok.resp_headers.push(("Location".into(), "/home".into()));
+    ok.resp_headers.push(("Set-Cookie".into(), "sid=1".into()));
+    items.push(ok.at(100, 10_000));
+    let inc = run(BehaviourConfig::default(), &plain(items))?;
+    assert!(
+        inc.iter()
+            .any(|i| i.kind == "brute_force" && i.severity == Severity::High),
+        "{inc:?}"
+    );
+    Ok(())
 }
 
 // --- forced browsing -------------------------------------------------------------------------
