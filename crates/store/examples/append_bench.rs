@@ -1,11 +1,17 @@
 //! Appends per second into the SQLite store: batches of 1 000 realistic attack records
 //! (`testing::sample_attack`, about 600 bytes of JSON each) into a new file, timed per batch on
 //! this thread's CPU time (SQLite does its work on the calling thread) and on wall time (which
-//! adds the fsyncs of WAL checkpoints). Prints the median and the spread.
+//! adds the fsyncs of WAL checkpoints). Prints the median and the spread, then the cost of
+//! reading everything back in pages and of a size-retention pass that halves the file.
 //!
 //! ```sh
 //! cargo run --release -p periscope-store --example append_bench -- [BATCHES] [DIR]
 //! ```
+//!
+//! Measured 2026-12-05 (2 shared cores, load average 10–16 from other builds, ext4 `/var/tmp`):
+//! median 240 000–470 000 appends/s on CPU time over six runs of 50 and 200 batches (60 000–
+//! 400 000 on wall time); paged read-back 0.7–1.3 M records/s CPU; a retention pass halving a
+//! 153 MB file (115 000 records) 0.64 s CPU.
 
 use periscope_store::testing::sample_attack;
 use periscope_store::{NewRecord, Query, SqliteConfig, SqliteStore, Store};
@@ -89,6 +95,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "read back {read} records in pages of 100: {:.0} records/s on CPU time ({:.0} on wall time)",
         read as f64 / cpu.max(1e-9),
         read as f64 / wall0.elapsed().as_secs_f64().max(1e-9)
+    );
+
+    // Size retention down to half the file, as the daemon's periodic pass would do.
+    let bytes = store.stats()?.bytes;
+    drop(store);
+    let store = SqliteStore::open(
+        &path,
+        SqliteConfig {
+            retention_max_bytes: Some((bytes / 2).max(SqliteConfig::MIN_MAX_BYTES)),
+            ..SqliteConfig::default()
+        },
+    )?;
+    let (cpu0, wall0) = (cpu_ns(), Instant::now());
+    let report = store.enforce_retention()?;
+    println!(
+        "retention to half the file: {} records deleted, {:.1} MB -> {:.1} MB in {:.2} s CPU ({:.2} s wall)",
+        report.deleted_by_size,
+        report.bytes_before as f64 / 1e6,
+        report.bytes_after as f64 / 1e6,
+        cpu_ns().saturating_sub(cpu0) as f64 / 1e9,
+        wall0.elapsed().as_secs_f64()
     );
     Ok(())
 }
