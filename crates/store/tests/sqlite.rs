@@ -60,6 +60,7 @@ fn restart_keeps_events_and_never_reuses_sequence_numbers() -> TestResult {
         before,
         "same records after reopening"
     );
+    store.check_integrity()?;
     let max_seq = before.last().map_or(0, |r| r.seq);
 
     // Delete everything (all far older than an hour), reopen, append: numbers keep growing, so
@@ -373,6 +374,14 @@ fn damaged_pages_give_corrupt_not_a_panic() -> TestResult {
         *b = (i as u8).wrapping_mul(31) ^ 0x5a;
     }
     write_file(&path, &bytes)?;
+    // The integrity check finds it without reading records.
+    let checked = SqliteStore::open(&path, SqliteConfig::default())?.check_integrity();
+    let Err(StoreError::Corrupt(msg)) = checked else {
+        panic!("expected Corrupt from the check, got {checked:?}");
+    };
+    println!("check: {msg}");
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    // And so does reading.
     let outcome = SqliteStore::open(&path, SqliteConfig::default()).and_then(|store| {
         read_all(&store, &all())?;
         store.stats()

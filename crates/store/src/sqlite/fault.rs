@@ -13,13 +13,13 @@ pub(crate) fn store_error(path: &Path, err: rusqlite::Error) -> StoreError {
     };
     match code {
         ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Busy(format!(
-            "{file} is locked by another process or connection ({err}); the batch was not \
-             written, try again later, and check that no other program keeps a transaction open \
-             on this file"
+            "{file} is locked by another process or connection ({err}); nothing was written: \
+             try again later, and check that no other program keeps a transaction open on this \
+             file"
         )),
         ErrorCode::DiskFull => StoreError::Full(format!(
-            "the disk holding {file} is full ({err}); the batch was not written: free space or \
-             lower the store's retention (max bytes / max age)"
+            "the disk holding {file} is full ({err}); nothing was written: free space or lower \
+             the store's retention (max bytes / max age)"
         )),
         ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => StoreError::Corrupt(format!(
             "{file} is damaged or is not a SQLite database ({err}): stop Periscope, move the file \
