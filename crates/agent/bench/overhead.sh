@@ -1,7 +1,8 @@
 #!/bin/sh
 # Overhead of the agent on nginx: wrk against plain HTTP and HTTPS on loopback, without and
 # with the agent attached (agent_dump --quiet consuming every event), alternated ROUNDS
-# times. Prints wrk's requests/s and latency percentiles and the agent's summary line.
+# times; HTTPS also with the OpenSSL uprobes in every process (`--tls-all-processes`) instead of
+# the default, servers only. Prints wrk's requests/s and latency percentiles and the agent's summary line.
 #
 #   cargo build --release -p periscope-agent --example agent_dump
 #   sudo crates/agent/bench/overhead.sh [seconds per run] [rounds]
@@ -36,14 +37,20 @@ run() { # label url
         /Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
         END {printf "%-28s req/s %10s  p50 %8s  p99 %8s\n", l, rps, p50, p99}'
 }
+with_agent() { # label url [agent options]
+    label=$1 url=$2; shift 2
+    /usr/bin/time -f "agent cpu: user %U s, sys %S s" "$bin" --quiet --port "$plain" --port "$tls" --secs $((secs + 4)) "$@" 2>"$dir/agent.err" & agent=$!
+    sleep 3
+    run "$label" "$url"
+    wait "$agent" || true; agent=
+    grep -E "summary|agent cpu" "$dir/agent.err" | sed 's/^/    /'
+}
 for r in $(seq "$rounds"); do
     for proto in http https; do
         port=$plain; [ $proto = https ] && port=$tls
         run "$proto without agent" "$proto://127.0.0.1:$port/"
-        /usr/bin/time -f "agent cpu: user %U s, sys %S s" "$bin" --quiet --port "$plain" --port "$tls" --secs $((secs + 4)) 2>"$dir/agent.err" & agent=$!
-        sleep 3
-        run "$proto with agent" "$proto://127.0.0.1:$port/"
-        wait "$agent" || true; agent=
-        grep -E "summary|agent cpu" "$dir/agent.err" | sed 's/^/    /'
+        with_agent "$proto with agent" "$proto://127.0.0.1:$port/"
+        # The OpenSSL uprobes in every process (wrk's libssl too) rather than in servers only.
+        [ $proto = https ] && with_agent "$proto with agent, tls all" "$proto://127.0.0.1:$port/" --tls-all-processes
     done
 done

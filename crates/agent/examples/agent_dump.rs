@@ -1,8 +1,8 @@
 //! Prints the agent's stream events, one line each, until Ctrl-C (or `--secs N`).
 //!
-//! `cargo run -p periscope-agent --example agent_dump -- [--port P]... [--both] [--secs N]`
+//! `cargo run -p periscope-agent --example agent_dump -- [--port P]... [--both] [--tls-all-processes] [--secs N]`
 
-use periscope_agent::{Agent, AgentConfig, CaptureDirection};
+use periscope_agent::{Agent, AgentConfig, CaptureDirection, TlsProbeScope};
 use periscope_model::StreamEvent;
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .process_names
                 .push(args.next().ok_or("--comm needs a value")?),
             "--both" => cfg.direction = CaptureDirection::Both,
+            "--tls-all-processes" => cfg.tls_probe_scope = TlsProbeScope::AllProcesses,
             "--quiet" => quiet = true,
             "--sensor" => sensor = Some(args.next().ok_or("--sensor needs HOST:PORT")?.parse()?),
             "--token" => token = args.next().ok_or("--token needs a value")?,

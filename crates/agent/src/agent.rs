@@ -5,12 +5,13 @@ use crate::error::AgentError;
 use crate::procfs::{self, ExeKind, LibId, ProcessCoverage};
 use crate::tracker::{OpaqueTls, Tracker, TrackerStats};
 use aya::maps::{HashMap as BpfHashMap, MapData, PerCpuArray, RingBuf};
-use aya::programs::uprobe::UProbeScope;
+use aya::programs::uprobe::{UProbeLinkId, UProbeScope};
 use aya::programs::{TracePoint, UProbe};
 use aya::{Btf, Ebpf, EbpfLoader};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use periscope_model::{FlowId, StreamEvent};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -44,6 +45,9 @@ const TRACEPOINTS: &[(&str, &str)] = &[
     ("exit_connect", "sys_exit_connect"),
     ("enter_close", "sys_enter_close"),
 ];
+
+/// Server processes instrumented one by one at most (each costs one link per probe).
+const MAX_PROBED_PROCESSES: usize = 1024;
 
 /// OpenSSL uprobes: (program, symbol). Entry programs end in `_enter`.
 const SSL_PROBES: &[(&str, &str)] = &[
@@ -123,6 +127,8 @@ pub struct Agent {
     mono_to_real: i128,
     libs: HashMap<LibId, PathBuf>,
     libs_failed: Vec<(PathBuf, String)>,
+    /// Per-process uprobe links when the probes are scoped to servers, by (pid, start time).
+    server_probes: HashMap<(u32, u64), Vec<(&'static str, UProbeLinkId)>>,
     exe_cache: HashMap<LibId, ExeKind>,
     processes: Vec<ProcessCoverage>,
     last_sweep: Instant,
@@ -348,6 +354,7 @@ impl Agent {
             mono_to_real,
             libs: HashMap::new(),
             libs_failed: Vec::new(),
+            server_probes: HashMap::new(),
             exe_cache: HashMap::new(),
             processes: Vec::new(),
             last_sweep: Instant::now(),
@@ -417,7 +424,9 @@ impl Agent {
             }
         }
         self.tracker.set_listening(procfs::listening_ports());
-        if self.cfg.openssl {
+        if self.cfg.openssl && self.cfg.tls_probes_per_server() {
+            self.probe_servers();
+        } else if self.cfg.openssl {
             for (id, path) in procfs::libssl_files() {
                 if self.libs.contains_key(&id) || self.libs_failed.iter().any(|(p, _)| *p == path) {
                     continue;
@@ -439,7 +448,73 @@ impl Agent {
         self.processes = procfs::coverage(&mut self.exe_cache, &self.libs);
     }
 
+    /// Attaches the OpenSSL uprobes to each server process (holding a listening socket, mapping
+    /// libssl) not yet instrumented, and detaches those of processes that are gone.
+    fn probe_servers(&mut self) {
+        let servers = procfs::ssl_servers();
+        let alive: HashSet<(u32, u64)> = servers.iter().map(|s| (s.pid, s.start_time)).collect();
+        let gone: Vec<(u32, u64)> = self
+            .server_probes
+            .keys()
+            .filter(|k| !alive.contains(k))
+            .copied()
+            .collect();
+        for key in gone {
+            for (prog, link) in self.server_probes.remove(&key).unwrap_or_default() {
+                if let Some(p) = self.bpf.program_mut(prog) {
+                    let p: Result<&mut UProbe, _> = p.try_into();
+                    // The process is gone: a failed detach only means the kernel did it first.
+                    if let Ok(p) = p {
+                        let _ = p.detach(link);
+                    }
+                }
+            }
+        }
+        for server in servers {
+            let key = (server.pid, server.start_time);
+            if self.server_probes.contains_key(&key) {
+                continue;
+            }
+            if self.server_probes.len() >= MAX_PROBED_PROCESSES {
+                tracing::warn!(
+                    limit = MAX_PROBED_PROCESSES,
+                    "too many TLS server processes to instrument one by one; the rest are not decrypted"
+                );
+                break;
+            }
+            let Some(pid) = NonZeroU32::new(server.pid) else {
+                continue;
+            };
+            match self.attach_ssl_scoped(&server.lib_path, UProbeScope::OneProcess(pid)) {
+                Ok(links) => {
+                    tracing::info!(pid = server.pid, library = %server.lib_path.display(), "OpenSSL uprobes attached to server process");
+                    self.server_probes.insert(key, links);
+                    self.libs.entry(server.lib).or_insert(server.lib_path);
+                }
+                Err(e) => {
+                    tracing::warn!(pid = server.pid, library = %server.lib_path.display(), error = %e, "cannot attach OpenSSL uprobes");
+                    if self.libs_failed.len() < 256
+                        && !self.libs_failed.iter().any(|(p, _)| *p == server.lib_path)
+                    {
+                        self.libs_failed.push((server.lib_path, e.to_string()));
+                    }
+                }
+            }
+        }
+    }
+
     fn attach_ssl(&mut self, lib: &Path) -> Result<(), AgentError> {
+        self.attach_ssl_scoped(lib, UProbeScope::AllProcesses)
+            .map(|_| ())
+    }
+
+    /// Attaches every OpenSSL probe to `lib` for `scope`; returns the links made.
+    fn attach_ssl_scoped(
+        &mut self,
+        lib: &Path,
+        scope: UProbeScope,
+    ) -> Result<Vec<(&'static str, UProbeLinkId)>, AgentError> {
+        let mut links = Vec::new();
         for &(prog, sym) in SSL_PROBES {
             let refused = |source| AgentError::Program {
                 program: prog,
@@ -458,15 +533,24 @@ impl Agent {
                 .map_err(refused)?;
             // The _ex forms exist since OpenSSL 1.1.1; a missing symbol is not fatal for the
             // others, so only SSL_read/SSL_write failures are errors.
-            match p.attach(sym, lib, UProbeScope::AllProcesses) {
-                Ok(_) => {}
+            match p.attach(sym, lib, scope) {
+                Ok(link) => links.push((prog, link)),
                 Err(e) if sym.ends_with("_ex") => {
                     tracing::debug!(symbol = sym, error = %e, "optional OpenSSL symbol not attached");
                 }
-                Err(e) => return Err(refused(e)),
+                Err(e) => {
+                    // Leave no half-instrumented process behind.
+                    for (prog, link) in links {
+                        if let Some(Ok(p)) = self.bpf.program_mut(prog).map(<&mut UProbe>::try_from)
+                        {
+                            let _ = p.detach(link);
+                        }
+                    }
+                    return Err(refused(e));
+                }
             }
         }
-        Ok(())
+        Ok(links)
     }
 
     /// Waits up to `timeout` for events and hands every resulting stream event to `sink`.

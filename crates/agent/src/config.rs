@@ -18,6 +18,22 @@ pub enum CaptureDirection {
     Both,
 }
 
+/// Which processes the OpenSSL uprobes fire in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsProbeScope {
+    /// Servers only when only the server side is captured, every process otherwise (default).
+    #[default]
+    Auto,
+    /// Only processes that hold a listening socket, attached per process at each rescan. The
+    /// kernel then installs no breakpoint in clients (load generators, curl, outbound callers) on
+    /// the same host, which is most of the cost of the uprobes. A server process started after the
+    /// agent is instrumented at the next rescan (`rescan_interval`).
+    Servers,
+    /// Every process that maps an instrumented libssl, from the moment it maps it.
+    AllProcesses,
+}
+
 /// Agent configuration. Every field has a default; `AgentConfig::default()` captures all
 /// inbound TCP connections of the host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +74,9 @@ pub struct AgentConfig {
     pub idle_timeout: Duration,
     /// Attach the OpenSSL uprobes (default true).
     pub openssl: bool,
+    /// Which processes the OpenSSL uprobes fire in (default `auto`: servers when capturing the
+    /// server side only).
+    pub tls_probe_scope: TlsProbeScope,
     /// How often /proc is scanned again for new libssl copies and uninstrumentable processes.
     /// Default 10 s.
     #[serde(with = "secs")]
@@ -81,6 +100,7 @@ impl Default for AgentConfig {
             max_connections: 65536,
             idle_timeout: Duration::from_secs(300),
             openssl: true,
+            tls_probe_scope: TlsProbeScope::Auto,
             rescan_interval: Duration::from_secs(10),
         }
     }
@@ -92,6 +112,16 @@ pub const MAX_PAYLOAD_PER_EVENT: u32 = 16384;
 pub const MAX_CHUNKS_PER_CALL: u32 = 16;
 
 impl AgentConfig {
+    /// Whether the OpenSSL uprobes are attached per server process (`Servers`, or `Auto` with
+    /// the server side only) rather than to every process.
+    pub fn tls_probes_per_server(&self) -> bool {
+        match self.tls_probe_scope {
+            TlsProbeScope::Servers => true,
+            TlsProbeScope::AllProcesses => false,
+            TlsProbeScope::Auto => self.direction == CaptureDirection::Server,
+        }
+    }
+
     /// Checks the limits; called by `Agent::start`, so a bad configuration fails before
     /// anything is loaded.
     pub fn validate(&self) -> Result<(), AgentError> {

@@ -47,7 +47,9 @@ mod tracker;
 pub mod wire;
 
 pub use agent::{Agent, AgentStats};
-pub use config::{AgentConfig, CaptureDirection, MAX_CHUNKS_PER_CALL, MAX_PAYLOAD_PER_EVENT};
+pub use config::{
+    AgentConfig, CaptureDirection, TlsProbeScope, MAX_CHUNKS_PER_CALL, MAX_PAYLOAD_PER_EVENT,
+};
 pub use error::AgentError;
 pub use procfs::{ProcessCoverage, TlsCoverage};
 pub use tracker::{OpaqueTls, TrackerStats};

@@ -200,26 +200,10 @@ pub(crate) fn coverage(
         return out;
     }
     for pid in pids() {
-        let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
-            continue;
-        };
-        let mut ports: Vec<u16> = fds
-            .filter_map(|e| {
-                let l = fs::read_link(e.ok()?.path()).ok()?;
-                let s = l.to_str()?;
-                let ino: u64 = s
-                    .strip_prefix("socket:[")?
-                    .strip_suffix(']')?
-                    .parse()
-                    .ok()?;
-                listening.get(&ino).copied()
-            })
-            .collect();
+        let ports = listening_ports_of(pid, &listening);
         if ports.is_empty() {
             continue;
         }
-        ports.sort_unstable();
-        ports.dedup();
         let comm = fs::read_to_string(format!("/proc/{pid}/comm"))
             .unwrap_or_default()
             .trim_end()
@@ -281,6 +265,92 @@ pub(crate) fn coverage(
     out
 }
 
+/// The listening ports among the sockets `pid` holds (sorted, deduplicated).
+fn listening_ports_of(pid: u32, listening: &HashMap<u64, u16>) -> Vec<u16> {
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let mut ports: Vec<u16> = fds
+        .filter_map(|e| {
+            let l = fs::read_link(e.ok()?.path()).ok()?;
+            let ino: u64 = l
+                .to_str()?
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()?;
+            listening.get(&ino).copied()
+        })
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+/// A process that holds a listening socket and maps a libssl: a TLS server whose OpenSSL calls
+/// the agent instruments when uprobes are scoped to servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SslServer {
+    /// Process id.
+    pub pid: u32,
+    /// Start time in clock ticks since boot (`/proc/PID/stat` field 22): with the pid, it tells a
+    /// process apart from a later one that reuses its pid.
+    pub start_time: u64,
+    /// The libssl file it maps.
+    pub lib: LibId,
+    /// That file, through the process's root (works across containers).
+    pub lib_path: PathBuf,
+}
+
+/// Every process that holds a listening TCP socket and maps a libssl.
+pub(crate) fn ssl_servers() -> Vec<SslServer> {
+    let listening = listening_sockets();
+    if listening.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for pid in pids() {
+        let Ok(maps) = fs::read_to_string(format!("/proc/{pid}/maps")) else {
+            continue;
+        };
+        let Some(lib) = libssl_in_maps(&maps)
+            .first()
+            .map(|p| format!("/proc/{pid}/root{p}"))
+        else {
+            continue;
+        };
+        if listening_ports_of(pid, &listening).is_empty() {
+            continue;
+        }
+        let (Ok(md), Some(start_time)) = (fs::metadata(&lib), start_time(pid)) else {
+            continue;
+        };
+        out.push(SslServer {
+            pid,
+            start_time,
+            lib: LibId {
+                dev: md.dev(),
+                ino: md.ino(),
+            },
+            lib_path: PathBuf::from(lib),
+        });
+    }
+    out
+}
+
+/// Field 22 of `/proc/PID/stat` (start time), read after the parenthesised command name, which
+/// may itself contain spaces and parentheses.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_start_time(&stat)
+}
+
+fn parse_start_time(stat: &str) -> Option<u64> {
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    // Fields after the command start at field 3 (state); the start time is field 22.
+    after_comm.split_whitespace().nth(22 - 3)?.parse().ok()
+}
+
 /// Ids of a cgroup v2 directory and the directories below it (cgroup id = inode number).
 pub(crate) fn cgroup_ids(dir: &Path, out: &mut Vec<u64>, cap: usize) -> std::io::Result<()> {
     let md = fs::metadata(dir)?;
@@ -298,6 +368,17 @@ pub(crate) fn cgroup_ids(dir: &Path, out: &mut Vec<u64>, cap: usize) -> std::io:
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn start_time_is_read_after_an_odd_command_name() {
+        let stat = "4242 (we (ird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 12345 67";
+        assert_eq!(super::parse_start_time(stat), Some(987654));
+        assert_eq!(super::parse_start_time("garbage"), None);
+        assert_eq!(
+            super::start_time(std::process::id()).is_some(),
+            cfg!(target_os = "linux")
+        );
+    }
+
     use super::*;
 
     const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode

@@ -8,7 +8,7 @@ use crate::output::{EventWriter, Format, JsonWriter, TextWriter};
 use crate::pipeline::{Pipeline, PipelineConfig};
 use anyhow::Context;
 use periscope_agent::wire::{self, Forwarder, SensorTls};
-use periscope_agent::{Agent, AgentConfig, CaptureDirection};
+use periscope_agent::{Agent, AgentConfig, CaptureDirection, TlsProbeScope};
 use periscope_model::{Event, Timestamp};
 use rustls::pki_types::ServerName;
 use std::io::{self, BufWriter};
@@ -30,6 +30,11 @@ pub struct AgentArgs {
     /// Also capture outbound connections of local processes (default: the server side only).
     #[arg(long)]
     both_directions: bool,
+    /// Which processes the OpenSSL uprobes fire in: `servers` (processes holding a listening
+    /// socket, instrumented at each rescan), `all-processes`, or `auto` (servers unless
+    /// `--both-directions`).
+    #[arg(long, value_enum, default_value = "auto")]
+    tls_probe_scope: ProbeScopeArg,
     /// Do not attach the OpenSSL uprobes (plaintext TCP only).
     #[arg(long)]
     no_openssl: bool,
@@ -201,6 +206,11 @@ fn start_agent(args: &AgentArgs) -> anyhow::Result<Agent> {
             CaptureDirection::default()
         },
         openssl: !args.no_openssl,
+        tls_probe_scope: match args.tls_probe_scope {
+            ProbeScopeArg::Auto => TlsProbeScope::Auto,
+            ProbeScopeArg::Servers => TlsProbeScope::Servers,
+            ProbeScopeArg::AllProcesses => TlsProbeScope::AllProcesses,
+        },
         ..AgentConfig::default()
     };
     let agent = Agent::start(config)?;
@@ -222,4 +232,12 @@ static WRITE_FAILED: AtomicBool = AtomicBool::new(false);
 
 fn stop_on_write_error() {
     WRITE_FAILED.store(true, Ordering::Relaxed);
+}
+
+/// `--tls-probe-scope` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ProbeScopeArg {
+    Auto,
+    Servers,
+    AllProcesses,
 }
