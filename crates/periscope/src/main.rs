@@ -11,6 +11,7 @@ mod discover;
 mod eval;
 mod output;
 mod pipeline;
+mod run;
 mod summary;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Measure each stage's throughput on a capture, and the memory of idle flows.
     Bench(bench::BenchArgs),
+    /// Run the sensor as a service: live sources, store, REST API and metrics (see examples/periscope.toml).
+    Run(run::RunArgs),
+    /// Validate a configuration file for `periscope run` and print a line per source.
+    CheckConfig(run::CheckConfigArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +54,8 @@ fn main() -> ExitCode {
         Command::Agent(args) => agent::run(args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval::run(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(args) => bench::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Run(args) => run::run(args),
+        Command::CheckConfig(args) => run::check_config(args),
     };
     match result {
         Ok(code) => code,

@@ -135,12 +135,24 @@ impl<E: EventSink> Pipeline<E> {
     /// Builds a pipeline that hands every event to `emit`. Fails when a stage's settings are
     /// invalid (the error names the setting).
     pub fn new(config: PipelineConfig, emit: E) -> anyhow::Result<Self> {
+        Self::with_exchange_ids(config, emit, 1, 1)
+    }
+
+    /// The same, numbering exchanges `first`, `first + step`, …: the daemon's worker `i` of `n`
+    /// uses `(i + 1, n)` so that exchange ids stay unique across workers.
+    pub fn with_exchange_ids(
+        config: PipelineConfig,
+        emit: E,
+        first: u64,
+        step: u64,
+    ) -> anyhow::Result<Self> {
         config.reassembly.validate()?;
+        config.http.validate()?;
         Ok(Pipeline {
             decoder: Decoder::new(config.decode)?,
             reassembler: Reassembler::new(config.reassembly),
             after: AfterReassembly {
-                http: HttpTracker::build(config.http)?,
+                http: HttpTracker::with_id_base(config.http, first, step.max(1)),
                 router: Router {
                     coverage: CoverageTable::default(),
                     consumers: Vec::new(),
@@ -187,6 +199,19 @@ impl<E: EventSink> Pipeline<E> {
             self.clock = self.clock.max(ts);
         }
         self.after.on_stream_event(flow, ev);
+    }
+
+    /// Feeds one exchange from a source that parses HTTP itself (the `http_mirror` listener):
+    /// it skips decode, reassembly and HTTP pairing but goes through the analysers and out like
+    /// any other exchange.
+    pub fn feed_exchange(&mut self, ex: Box<Exchange>) {
+        self.tick(ex.ts);
+        self.after.router.route(HttpOutput::Exchange(ex));
+    }
+
+    /// The event sink (the daemon's workers take the events it collected after each feed).
+    pub fn sink_mut(&mut self) -> &mut E {
+        &mut self.after.router.emit
     }
 
     /// Moves the clock of a live source forward (so unanswered requests time out while no
@@ -245,4 +270,44 @@ pub struct PipelineStats<'a> {
     pub http: &'a periscope_http::HttpStats,
     /// Exchanges emitted.
     pub exchanges: u64,
+}
+
+/// A TCP segment that owns its payload: what crosses from a source thread to the worker that
+/// owns the segment's flow.
+#[derive(Debug, Clone)]
+pub struct OwnedSegment {
+    /// The segment's fields; `payload` is empty here (see `payload`).
+    pub head: Segment<'static>,
+    /// The captured payload bytes.
+    pub payload: Vec<u8>,
+}
+
+impl OwnedSegment {
+    /// Copies a borrowed segment.
+    pub fn from_segment(segment: &Segment<'_>) -> Self {
+        OwnedSegment {
+            head: Segment {
+                ts: segment.ts,
+                src: segment.src,
+                dst: segment.dst,
+                tunnel: segment.tunnel,
+                vlan: segment.vlan,
+                seq: segment.seq,
+                ack: segment.ack,
+                flags: segment.flags,
+                window: segment.window,
+                payload: &[],
+                payload_len: segment.payload_len,
+            },
+            payload: segment.payload.to_vec(),
+        }
+    }
+
+    /// The segment as the reassembler takes it.
+    pub fn as_segment(&self) -> Segment<'_> {
+        Segment {
+            payload: &self.payload,
+            ..self.head
+        }
+    }
 }
