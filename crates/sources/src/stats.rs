@@ -18,9 +18,6 @@ pub struct SourceStats {
     pub drops_socket_buffer: AtomicU64,
     /// Dropped because the consumer's queue was full (`http_mirror`).
     pub drops_queue_full: AtomicU64,
-    /// Dropped because they were larger than the receive buffer (UDP datagrams cut by the
-    /// buffer size) or than a configured limit.
-    pub drops_too_large: AtomicU64,
     /// Input that could not be read: a request that was not valid HTTP, a damaged capture file.
     pub errors: AtomicU64,
     /// Capture files read to the end (`pcap_dir`).
@@ -40,8 +37,6 @@ pub struct StatsSnapshot {
     pub drops_socket_buffer: u64,
     /// See [`SourceStats::drops_queue_full`].
     pub drops_queue_full: u64,
-    /// See [`SourceStats::drops_too_large`].
-    pub drops_too_large: u64,
     /// See [`SourceStats::errors`].
     pub errors: u64,
     /// See [`SourceStats::files_done`].
@@ -51,16 +46,15 @@ pub struct StatsSnapshot {
 impl StatsSnapshot {
     /// Every drop, whatever the reason.
     pub fn drops_total(&self) -> u64 {
-        self.drops_kernel + self.drops_socket_buffer + self.drops_queue_full + self.drops_too_large
+        self.drops_kernel + self.drops_socket_buffer + self.drops_queue_full
     }
 
     /// `(reason, count)` pairs of the drop counters, for a labelled metric.
-    pub fn drops_by_reason(&self) -> [(&'static str, u64); 4] {
+    pub fn drops_by_reason(&self) -> [(&'static str, u64); 3] {
         [
             ("kernel", self.drops_kernel),
             ("socket_buffer", self.drops_socket_buffer),
             ("queue_full", self.drops_queue_full),
-            ("too_large", self.drops_too_large),
         ]
     }
 }
@@ -74,7 +68,6 @@ impl SourceStats {
             drops_kernel: self.drops_kernel.load(Relaxed),
             drops_socket_buffer: self.drops_socket_buffer.load(Relaxed),
             drops_queue_full: self.drops_queue_full.load(Relaxed),
-            drops_too_large: self.drops_too_large.load(Relaxed),
             errors: self.errors.load(Relaxed),
             files_done: self.files_done.load(Relaxed),
         }
