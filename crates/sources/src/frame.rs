@@ -153,3 +153,42 @@ impl FrameBatch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_keeps_frames_apart_and_reuses_memory() {
+        let mut batch = FrameBatch::default();
+        batch.push(Timestamp(1), LinkType::Ethernet, b"first", 60);
+        batch.push_parts(Timestamp(2), LinkType::Vxlan, b"he", b"ad", 4);
+        batch.push(Timestamp(3), LinkType::Raw, b"", 0);
+        let got: Vec<_> = batch
+            .iter()
+            .map(|f| (f.ts, f.link, f.data.to_vec(), f.orig_len))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Timestamp(1), LinkType::Ethernet, b"first".to_vec(), 60),
+                (Timestamp(2), LinkType::Vxlan, b"head".to_vec(), 4),
+                (Timestamp(3), LinkType::Raw, Vec::new(), 0),
+            ]
+        );
+        assert_eq!((batch.len(), batch.bytes_len()), (3, 9));
+        assert!(batch.get(3).is_none());
+        let owned = batch.get(1).map(|f| OwnedFrame::from_frame(&f));
+        assert_eq!(
+            owned.as_ref().map(|o| o.as_frame().data),
+            Some(&b"head"[..])
+        );
+
+        let (bytes_cap, slots_cap) = (batch.bytes.capacity(), batch.slots.capacity());
+        batch.clear();
+        assert!(batch.is_empty());
+        batch.push(Timestamp(4), LinkType::Ethernet, b"again", 5);
+        assert_eq!(batch.bytes.capacity(), bytes_cap);
+        assert_eq!(batch.slots.capacity(), slots_cap);
+    }
+}
