@@ -33,8 +33,8 @@ pub enum ApiError {
     /// Nothing here (404).
     #[error("{0}")]
     NotFound(String),
-    /// The store failed (503; 400 for a query it refused).
-    #[error("store unavailable: {0}")]
+    /// The store failed (503; 400 for a query it refused). Its message names the store.
+    #[error(transparent)]
     Store(#[from] StoreError),
     /// Too many store queries are running, or one took too long (503).
     #[error("store busy: {0}")]
