@@ -5,9 +5,10 @@
 //!
 //! **Endpoints.** nginx connects from its own address, so the real client is passed in a header
 //! (default `X-Periscope-Client: $remote_addr:$remote_port`) and the server in another
-//! (`X-Periscope-Server: $server_addr:$server_port`). They are believed **only when the TCP
+//! (`X-Periscope-Server: $server_addr:$server_port`), and the client's protocol version in a
+//! third (`X-Periscope-Protocol: $server_protocol`). They are believed **only when the TCP
 //! peer is in [`HttpMirrorConfig::trusted_proxies`]**; otherwise the client is the TCP peer
-//! and the server the listener's own address. Both control headers are always removed from the
+//! and the server the listener's own address. The control headers are always removed from the
 //! exchange.
 //!
 //! **Delivery.** Exchanges go to an [`ExchangeSink`] that must not block (e.g. `try_send` on a
@@ -122,6 +123,10 @@ pub struct HttpMirrorConfig {
     /// Header carrying the server as `ip:port` (`$server_addr:$server_port`). Default
     /// `X-Periscope-Server`.
     pub server_header: String,
+    /// Header carrying the client's protocol (`$server_protocol`): nginx sends the copy with its
+    /// own HTTP version, so without it every request looks like HTTP/1.1. `HTTP/1.0` is
+    /// recorded as such, anything else (1.1, 2, 3) as HTTP/1.1. Default `X-Periscope-Protocol`.
+    pub protocol_header: String,
     /// Peers whose control headers are believed (the nginx hosts). Default: none, so the TCP
     /// peer is the client.
     pub trusted_proxies: Vec<IpBlock>,
@@ -137,6 +142,7 @@ impl HttpMirrorConfig {
             body_cap: 1 << 20,
             client_header: "X-Periscope-Client".into(),
             server_header: "X-Periscope-Server".into(),
+            protocol_header: "X-Periscope-Protocol".into(),
             trusted_proxies: Vec::new(),
             body_timeout: Duration::from_secs(30),
         }
@@ -175,9 +181,12 @@ impl HttpMirror {
         ids: Arc<AtomicU64>,
         sink: impl ExchangeSink,
     ) -> Result<Self, SourceError> {
-        if cfg.client_header.is_empty() || cfg.server_header.is_empty() {
+        if cfg.client_header.is_empty()
+            || cfg.server_header.is_empty()
+            || cfg.protocol_header.is_empty()
+        {
             return Err(SourceError::Config(
-                "client_header and server_header must be set".into(),
+                "client_header, server_header and protocol_header must be set".into(),
             ));
         }
         let what = format!("listen on TCP {}", cfg.listen);
@@ -276,32 +285,36 @@ async fn mirror(
         .any(|b| b.contains(peer.ip()));
     let mut client = Endpoint::new(peer.ip(), peer.port());
     let mut server = Endpoint::new(shared.local.ip(), shared.local.port());
-    let mut headers = Vec::with_capacity(parts.headers.len());
-    for (name, value) in &parts.headers {
-        let value = String::from_utf8_lossy(value.as_bytes());
-        if name
-            .as_str()
-            .eq_ignore_ascii_case(&shared.cfg.client_header)
-        {
-            if let (true, Some(e)) = (trusted, parse_endpoint(&value)) {
-                client = e;
-            }
-        } else if name
-            .as_str()
-            .eq_ignore_ascii_case(&shared.cfg.server_header)
-        {
-            if let (true, Some(e)) = (trusted, parse_endpoint(&value)) {
-                server = e;
-            }
-        } else {
-            headers.push((name.as_str().to_string(), value.into_owned()));
-        }
-    }
-    let version = if parts.version == Version::HTTP_10 {
+    let mut version = if parts.version == Version::HTTP_10 {
         HttpVersion::Http10
     } else {
         HttpVersion::Http11
     };
+    let mut headers = Vec::with_capacity(parts.headers.len());
+    let cfg = &shared.cfg;
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        let name = name.as_str();
+        if name.eq_ignore_ascii_case(&cfg.client_header) {
+            if let (true, Some(e)) = (trusted, parse_endpoint(&value)) {
+                client = e;
+            }
+        } else if name.eq_ignore_ascii_case(&cfg.server_header) {
+            if let (true, Some(e)) = (trusted, parse_endpoint(&value)) {
+                server = e;
+            }
+        } else if name.eq_ignore_ascii_case(&cfg.protocol_header) {
+            if trusted {
+                version = if value.trim().eq_ignore_ascii_case("HTTP/1.0") {
+                    HttpVersion::Http10
+                } else {
+                    HttpVersion::Http11
+                };
+            }
+        } else {
+            headers.push((name.to_string(), value.into_owned()));
+        }
+    }
     let mut flags = vec![Flag::NoResponse];
     if body.truncated {
         flags.push(Flag::RequestTruncated);

@@ -290,4 +290,35 @@ mod tests {
         assert_eq!((s.packets, s.bytes), (10, 1000));
         Ok(())
     }
+
+    /// A receive buffer too small for a burst: the kernel drops, and the drops are read back
+    /// from /proc/net/udp into the statistics, exactly.
+    #[test]
+    fn receive_buffer_drops_are_counted() -> Result<(), Box<dyn std::error::Error>> {
+        let mut cfg = TunnelConfig::new(TunnelProtocol::Vxlan);
+        cfg.listen = "127.0.0.1:0".parse()?;
+        cfg.recv_buffer = 4096;
+        let mut listener = TunnelListener::bind(cfg)?;
+        let to = listener.local_addr()?;
+        let sender = UdpSocket::bind("127.0.0.1:0")?;
+        let sent = 2000u64;
+        for _ in 0..sent {
+            sender.send_to(&[0x08; 200], to)?;
+        }
+        let mut batch = FrameBatch::default();
+        let mut received = 0u64;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        // Read what the buffer held, then until the once-a-second drop reading has happened.
+        while Instant::now() < deadline {
+            received += listener.next_batch(Duration::from_millis(100), &mut batch)? as u64;
+            if listener.stats().snapshot().drops_socket_buffer > 0 {
+                break;
+            }
+        }
+        let s = listener.stats().snapshot();
+        assert!(s.drops_socket_buffer > 0, "{s:?}");
+        assert_eq!(received, s.packets);
+        assert_eq!(s.packets + s.drops_socket_buffer, sent, "{s:?}");
+        Ok(())
+    }
 }

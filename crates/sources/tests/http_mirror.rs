@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use periscope_model::{Endpoint, Exchange, Flag};
+use periscope_model::{Endpoint, Exchange, Flag, HttpVersion};
 use periscope_sources::{channel_sink, HttpMirror, HttpMirrorConfig, SourceError, SourceStats};
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -68,6 +68,7 @@ http {{
             proxy_set_header Host $host;
             proxy_set_header X-Periscope-Client $remote_addr:$remote_port;
             proxy_set_header X-Periscope-Server $server_addr:$server_port;
+            proxy_set_header X-Periscope-Protocol $server_protocol;
             proxy_connect_timeout 200ms;
             proxy_send_timeout 2s;
             proxy_read_timeout 2s;
@@ -147,6 +148,8 @@ struct Sent {
     target: &'static str,
     body: Vec<u8>,
     local_port: u16,
+    /// Sent as HTTP/1.0 (`curl --http1.0`); the others are HTTP/1.1.
+    http10: bool,
 }
 
 fn curl(front: u16, s: &Sent, dir: &std::path::Path) -> Result<(), String> {
@@ -172,6 +175,9 @@ fn curl(front: u16, s: &Sent, dir: &std::path::Path) -> Result<(), String> {
     ];
     let tag_header = format!("X-Test: {}", s.tag);
     args.push(&tag_header);
+    if s.http10 {
+        args.push("--http1.0");
+    }
     let data_arg = format!("@{}", body_file.display());
     if !s.body.is_empty() {
         args.extend([
@@ -229,6 +235,7 @@ fn nginx_mirror_delivers_every_request_once() -> TestResult {
             target: "/api/items?id=1&q=a%20b",
             body: Vec::new(),
             local_port: free_port()?,
+            http10: false,
         },
         Sent {
             tag: "post",
@@ -236,6 +243,7 @@ fn nginx_mirror_delivers_every_request_once() -> TestResult {
             target: "/login",
             body: br#"{"user":"alice","password":"x' OR 1=1 --"}"#.to_vec(),
             local_port: free_port()?,
+            http10: false,
         },
         Sent {
             tag: "put-big",
@@ -243,6 +251,7 @@ fn nginx_mirror_delivers_every_request_once() -> TestResult {
             target: "/upload/file.bin",
             body: big.clone(),
             local_port: free_port()?,
+            http10: false,
         },
         Sent {
             tag: "delete",
@@ -250,6 +259,15 @@ fn nginx_mirror_delivers_every_request_once() -> TestResult {
             target: "/items/7",
             body: Vec::new(),
             local_port: free_port()?,
+            http10: false,
+        },
+        Sent {
+            tag: "get-1.0",
+            method: "GET",
+            target: "/old/client?x=%27",
+            body: Vec::new(),
+            local_port: free_port()?,
+            http10: true,
         },
     ];
     for s in &sent {
@@ -283,6 +301,12 @@ fn nginx_mirror_delivers_every_request_once() -> TestResult {
         };
         assert_eq!(req.method, s.method, "{}", s.tag);
         assert_eq!(req.target, s.target, "{}", s.tag);
+        let version = if s.http10 {
+            HttpVersion::Http10
+        } else {
+            HttpVersion::Http11
+        };
+        assert_eq!(req.version, version, "{}", s.tag);
         assert!(
             req.headers
                 .get("user-agent")
@@ -352,6 +376,8 @@ fn direct(addr: SocketAddr, local_port: u16) -> Result<String, String> {
             "X-Periscope-Client: 6.6.6.6:666",
             "-H",
             "X-Periscope-Server: 7.7.7.7:777",
+            "-H",
+            "X-Periscope-Protocol: HTTP/1.0",
             &format!("http://{addr}/direct"),
         ],
     )
@@ -372,9 +398,21 @@ fn untrusted_peers_and_a_full_queue() -> TestResult {
     let e = mirror.rx.recv_timeout(Duration::from_secs(5))?;
     assert_eq!(e.flow.client, Endpoint::new([127, 0, 0, 1].into(), port));
     assert_eq!(e.flow.server, Endpoint::new(addr.ip(), addr.port()));
-    let headers = e.request.map(|r| r.headers).unwrap_or_default();
+    let Some(req) = e.request else {
+        return Err("no request".into());
+    };
+    assert_eq!(
+        req.version,
+        HttpVersion::Http11,
+        "forged protocol header believed"
+    );
     assert!(
-        headers.get("x-periscope-client").is_none() && headers.get("x-periscope-server").is_none()
+        req.headers
+            .0
+            .iter()
+            .all(|(n, _)| !n.starts_with("x-periscope")),
+        "{:?}",
+        req.headers
     );
     mirror.stop()?;
 
