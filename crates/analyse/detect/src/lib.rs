@@ -43,6 +43,7 @@ pub use config::DetectConfig;
 pub use eval::{run_eval, EvalFormat, EvalSummary};
 
 use model::{Attack, Exchange, Flag, Request};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// One attack found in one request point.
@@ -114,12 +115,24 @@ impl Detector {
         let mut hits: Vec<Hit> = Vec::new();
         for p in &pts {
             found.clear();
-            self.rules
-                .scan(&p.value, p.kind, &p.name, self.cfg.excerpt_len, &mut found);
+            self.rules.scan(
+                &p.value,
+                p.kind,
+                &p.name,
+                self.cfg.excerpt_len,
+                self.cfg.min_score,
+                &mut found,
+            );
             let full = full_decode(&p.value);
-            if full != p.value {
-                self.rules
-                    .scan(&full, p.kind, &p.name, self.cfg.excerpt_len, &mut found);
+            if matches!(full, Cow::Owned(_)) && full != p.value {
+                self.rules.scan(
+                    &full,
+                    p.kind,
+                    &p.name,
+                    self.cfg.excerpt_len,
+                    self.cfg.min_score,
+                    &mut found,
+                );
             }
             for f in found.drain(..) {
                 if f.score < self.cfg.min_score {
@@ -245,7 +258,11 @@ impl Detector {
 
 /// Every decoding layer at once: URL (up to three times, for double encoding), HTML entities,
 /// backslash escapes, then URL again; NUL bytes and `<x>`-style filler tags removed.
-fn full_decode(v: &str) -> String {
+fn full_decode(v: &str) -> Cow<'_, str> {
+    // No escape introducer, NUL or filler tag: every layer below would return its input.
+    if !v.contains(['%', '&', '\\', '\0', '<']) {
+        return Cow::Borrowed(v);
+    }
     let mut s = v.to_owned();
     for _ in 0..3 {
         let d = decode::url_decode(&s, false);
@@ -263,7 +280,7 @@ fn full_decode(v: &str) -> String {
     if s.contains("<x>") || s.contains("<X>") {
         s = s.replace("<x>", "").replace("<X>", "");
     }
-    s
+    Cow::Owned(s)
 }
 
 /// Request smuggling signs visible in the headers themselves (the HTTP layer flags more).

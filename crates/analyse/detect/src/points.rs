@@ -244,10 +244,17 @@ pub(crate) fn value_points(
         json_points(&format!("{name}.jwt.header"), &h, p, cfg, depth + 1);
         json_points(&format!("{name}.jwt.payload"), &pl, p, cfg, depth + 1);
     } else if let Some(text) = decode::base64_text(v, cfg.max_value_len).or_else(|| {
-        // `+` of base64 read as a space by form decoding.
-        v.contains(' ')
-            .then(|| decode::base64_text(&v.replace(' ', "+"), cfg.max_value_len))
-            .flatten()
+        // `+` of base64 read as a space by form decoding (prose has other characters too:
+        // don't copy it to find that out).
+        (v.contains(' ')
+            && v.bytes().all(|c| {
+                !c.is_ascii()
+                    || c.is_ascii_alphanumeric()
+                    || c.is_ascii_whitespace()
+                    || matches!(c, b'/' | b'-' | b'_' | b'=' | b'+' | 0x0b)
+            }))
+        .then(|| decode::base64_text(&v.replace(' ', "+"), cfg.max_value_len))
+        .flatten()
     }) {
         value_points(
             &format!("{name}.base64"),

@@ -5,13 +5,16 @@
 
 use crate::class::Class;
 use crate::points::PointKind;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 /// What a rule runs once its prefilter fired.
 enum Check {
-    Re(Regex),
+    /// A regular expression, and a byte it cannot match without (checked first: the
+    /// prefilter's trigger for `xss_handler` is just `on`, which most English text has).
+    Re(Regex, Option<u8>),
     Sqli,
     Xss,
     Shell,
@@ -964,13 +967,16 @@ impl Rules {
                     class: *class,
                     name,
                     score: *score,
-                    check: Check::Re(re),
+                    check: Check::Re(re, needed_byte(name)),
                 },
                 triggers,
                 &mut rules,
             );
         }
+        // A full DFA: the automaton runs over every value, raw and decoded, and the DFA is
+        // the fastest kind for overlapping search (a few hundred patterns: a few MiB at most).
         let ac = AhoCorasickBuilder::new()
+            .kind(Some(AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(&pats)?;
@@ -984,6 +990,7 @@ impl Rules {
         kind: PointKind,
         point: &str,
         excerpt_len: usize,
+        min_score: f32,
         out: &mut Vec<Found>,
     ) {
         let mut armed = [0u64; 2];
@@ -1011,10 +1018,13 @@ impl Rules {
                 continue;
             }
             let hit: Option<(f32, String, Option<String>)> = match &rule.check {
-                Check::Re(re) => {
+                Check::Re(re, needs) => {
                     if matches!(rule.class, Class::Crlf | Class::Mail)
                         && !single_line_context(s, kind)
                     {
+                        continue;
+                    }
+                    if needs.is_some_and(|b| memchr::memchr(b, s.as_bytes()).is_none()) {
                         continue;
                     }
                     re.find(s.as_bytes()).map(|m| {
@@ -1025,7 +1035,7 @@ impl Rules {
                         )
                     })
                 }
-                Check::Sqli => sqli(s, kind),
+                Check::Sqli => sqli(s, kind, min_score),
                 Check::Xss => xss(s),
                 Check::Shell => shell(s),
                 Check::Ptrav => ptrav(s, kind),
@@ -1048,6 +1058,15 @@ impl Rules {
                 });
             }
         }
+    }
+}
+
+/// A byte that every match of the named regex rule contains and its triggers do not imply.
+fn needed_byte(rule: &str) -> Option<u8> {
+    match rule {
+        // `on<event> =`
+        "xss_handler" => Some(b'='),
+        _ => None,
     }
 }
 
@@ -1081,41 +1100,55 @@ fn catch<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
     std::panic::catch_unwind(f).ok()
 }
 
-fn sqli(s: &str, kind: PointKind) -> Hit {
-    // Header values (User-Agent, Accept, ...) are full of `(`, `;` and `=`: tokenizing every
-    // one costs a third of the detection time on browser traffic. In a header, SQL needs a
-    // quote or a comment to break out; quote-less numeric forms are left to `sqli_bool_num`.
-    if kind == PointKind::Header
-        && !s.contains(['\'', '"', '`', '#'])
-        && !s.contains("--")
-        && !s.contains("/*")
-        && !s.to_ascii_lowercase().contains("select")
-    {
-        return None;
-    }
+/// True when a header value has a sign that SQL could break out of a literal or comment the
+/// rest away: a quote, `#`, a `--` or `/*` comment opener, or the word SELECT. The media
+/// range `*/*` (every Accept header) and the dash runs of multipart boundaries and PEM armour
+/// (`----WebKitFormBoundary…`) are not comment openers.
+fn header_may_hold_sql(s: &str) -> bool {
     let b = s.as_bytes();
-    let r = catch(|| libinjectionrs::detect_sqli(b))?;
-    if !r.is_injection() {
-        return None;
+    if s.contains(['\'', '"', '`', '#']) {
+        return true;
     }
-    let fp = r.fingerprint.map(|f| f.to_string()).unwrap_or_default();
-    // Prose (letters, spaces and an apostrophe or two) is where libinjection is weakest:
-    // ask for a second sign of SQL before believing it.
-    if kind == PointKind::Body && s.trim_start().starts_with('<') {
-        // Whole XML documents: their text nodes are points of their own.
-        return None;
+    let comment_slash = s
+        .match_indices("/*")
+        .any(|(i, _)| i == 0 || b.get(i - 1) != Some(&b'*'));
+    let comment_dash = s.match_indices("--").any(|(i, _)| {
+        let run_start = b
+            .get(..i)
+            .map_or(0, |p| p.iter().rev().take_while(|&&c| c == b'-').count());
+        let run_end = b
+            .get(i..)
+            .map_or(0, |r| r.iter().take_while(|&&c| c == b'-').count());
+        run_start + run_end < 4
+    });
+    comment_slash || comment_dash || contains_ignore_case(b, b"select")
+}
+
+/// ASCII case-insensitive substring test without allocating.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The score a libinjection finding in `s` would get (before running libinjection, which is
+/// the expensive part): prose (letters, spaces and an apostrophe or two) is where
+/// libinjection is weakest, so it needs a second sign of SQL to be believed.
+fn sqli_score(s: &str, kind: PointKind) -> f32 {
+    let (mut letters, mut total) = (0usize, 0usize);
+    for c in s.chars() {
+        total += 1;
+        if c.is_alphabetic() || c.is_whitespace() {
+            letters += 1;
+        }
     }
-    let letters = s
-        .chars()
-        .filter(|c| c.is_alphabetic() || c.is_whitespace())
-        .count();
     let words = s.split_whitespace().count();
     let sql_comment = s.match_indices("--").any(|(i, _)| {
         s.get(i + 2..)
             .and_then(|r| r.chars().next())
             .is_none_or(|c| c.is_whitespace() || c.is_ascii_alphanumeric() || c == '+')
     });
-    let total = s.chars().count();
     let prose = (letters * 10 >= total * 9 || (words >= 6 && letters * 4 >= total * 3))
         && !s.contains(['=', '(', ')', ';', '#', '*'])
         && !sql_comment;
@@ -1124,6 +1157,34 @@ fn sqli(s: &str, kind: PointKind) -> Hit {
     if kind == PointKind::Header {
         score -= 0.1;
     }
+    score
+}
+
+/// libinjection's SQL tokenizer, run only where its finding could be reported: it costs more
+/// than every other check together, so the cheap reasons to skip it come first.
+fn sqli(s: &str, kind: PointKind, min_score: f32) -> Hit {
+    // Header values (User-Agent, Accept, ...) are full of `(`, `;` and `=`: in a header, SQL
+    // needs a quote or a comment to break out; quote-less numeric forms are left to
+    // `sqli_bool_num`.
+    if kind == PointKind::Header && !header_may_hold_sql(s) {
+        return None;
+    }
+    if kind == PointKind::Body && s.trim_start().starts_with('<') {
+        // Whole XML documents: their text nodes are points of their own.
+        return None;
+    }
+    let score = sqli_score(s, kind);
+    if score < min_score {
+        return None;
+    }
+    let b = s.as_bytes();
+    // `SqliState` rather than `libinjectionrs::detect_sqli`: the latter tokenizes the whole
+    // input once more after deciding, only to report a fingerprint; the state keeps the
+    // fingerprint of the pass that decided.
+    let fp = catch(|| {
+        let mut state = libinjectionrs::SqliState::new(b, libinjectionrs::SqliFlags::FLAG_NONE);
+        state.detect().then(|| state.fingerprint_string())
+    })??;
     Some((score, s.to_owned(), Some(fp)))
 }
 
@@ -1367,7 +1428,12 @@ fn benign_rich_text(l: &str) -> bool {
 }
 
 /// Normalises shell evasions: quotes and backslashes inside words, `$IFS`, `${IFS}`, `$9`.
-fn shell_normalise(s: &str) -> String {
+/// Borrowed when there is nothing to normalise (most values), so the common case costs one
+/// byte scan and no allocation.
+fn shell_normalise(s: &str) -> Cow<'_, str> {
+    if !s.contains(['$', '\'', '"', '\\', '^', '\0']) {
+        return Cow::Borrowed(s);
+    }
     let mut t = s
         .replace("${IFS}", " ")
         .replace("$IFS$9", " ")
@@ -1375,7 +1441,7 @@ fn shell_normalise(s: &str) -> String {
         .replace("$@", "")
         .replace("$9", "");
     t.retain(|c| c != '\'' && c != '"' && c != '\\' && c != '^' && c != '\0');
-    t
+    Cow::Owned(t)
 }
 
 fn is_word(c: char) -> bool {
@@ -1428,8 +1494,22 @@ fn shell(s: &str) -> Hit {
         let word = rest.get(..word_len).unwrap_or("");
         let after = rest.get(word_len..).unwrap_or("");
         // `/bin/cat` → `cat`; `cmd.exe` stays.
-        let base = word.rsplit('/').next().unwrap_or(word).to_ascii_lowercase();
-        if base.is_empty() || !STRONG_CMDS.contains(&base.as_str()) {
+        let base = word.rsplit('/').next().unwrap_or(word);
+        // No command name is longer than 16 bytes; a longer word is not one (and is not
+        // lower-cased into a fresh string just to find that out).
+        if base.is_empty() || base.len() > 16 {
+            continue;
+        }
+        let mut lower_buf = [0u8; 16];
+        let Some(lower) = lower_buf.get_mut(..base.len()) else {
+            continue;
+        };
+        lower.copy_from_slice(base.as_bytes());
+        lower.make_ascii_lowercase();
+        let Ok(base) = std::str::from_utf8(lower) else {
+            continue;
+        };
+        if !STRONG_CMDS.contains(&base) {
             continue;
         }
         // The word must end there: `id=5` is a parameter, not the `id` command.
@@ -1467,7 +1547,7 @@ fn shell(s: &str) -> Hit {
             || args.contains("https://")
             || args.contains(".sh")
             || word.starts_with('/');
-        let weak = WEAK_CMDS.contains(&base.as_str());
+        let weak = WEAK_CMDS.contains(&base);
         let score = match (sep, weak, shelly_args) {
             // `; cat /etc/passwd`, `| whoami`
             (true, false, _) => 0.9,
@@ -1475,7 +1555,7 @@ fn shell(s: &str) -> Hit {
             // `; sleep well` in prose: a separator and a word that is also English.
             (true, true, false) => {
                 if args.is_empty()
-                    && (t.trim_end().ends_with(&*base) || t.contains('`'))
+                    && (t.trim_end().ends_with(base) || t.contains('`'))
                     && !t.contains(' ')
                 {
                     0.8
@@ -1906,12 +1986,36 @@ const REDIRECT_NAMES: &[&str] = &[
     "ref",
 ];
 
+/// True when the last part of a point name says it carries a redirect target: one of
+/// [`REDIRECT_NAMES`], `<anything>_<one of them>`, or anything with "redirect" in it.
+/// Allocation-free: it runs on every value the prefilter arms for `open_redirect`.
+fn redirect_name(point: &str) -> bool {
+    let name = point.rsplit('.').next().unwrap_or("");
+    if name.len() > 64 {
+        let l = name.to_ascii_lowercase();
+        return l.contains("redirect")
+            || REDIRECT_NAMES
+                .iter()
+                .any(|n| l.strip_suffix(n).is_some_and(|r| r.ends_with('_')));
+    }
+    let mut buf = [0u8; 64];
+    let Some(lower) = buf.get_mut(..name.len()) else {
+        return false;
+    };
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    let lower: &[u8] = lower;
+    REDIRECT_NAMES.iter().any(|n| {
+        let n = n.as_bytes();
+        lower == n
+            || (lower.len() > n.len()
+                && lower.ends_with(n)
+                && lower.get(lower.len() - n.len() - 1) == Some(&b'_'))
+    }) || lower.windows(8).any(|w| w == b"redirect")
+}
+
 fn redirect(s: &str, point: &str) -> Hit {
-    let name = point.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    if !REDIRECT_NAMES
-        .iter()
-        .any(|n| name == *n || name.ends_with(&format!("_{n}")) || name.contains("redirect"))
-    {
+    if !redirect_name(point) {
         return None;
     }
     let t = s.trim();
