@@ -364,3 +364,47 @@ fn open_errors_say_whether_to_retry() {
         other => panic!("expected a filter error, got {other:?}"),
     }
 }
+
+/// The filter attached to the socket is the program tcpdump itself compiles (`tcpdump -ddd`,
+/// same snap length), instruction for instruction.
+#[test]
+fn filters_compile_like_tcpdump() -> TestResult {
+    if let Some(why) = skip_reason(&["tcpdump"]) {
+        eprintln!("SKIP filters_compile_like_tcpdump: {why}");
+        return Ok(());
+    }
+    for filter in [
+        "tcp port 80",
+        "tcp port 80 or (udp and host 10.0.0.1)",
+        "tcp and (port 8080 or portrange 9000-9100) and not net 192.168.0.0/16",
+        "ip6 and tcp dst port 443",
+    ] {
+        let out = run("tcpdump", &["-s", "65535", "-ddd", "-i", "lo", filter])?;
+        let mut lines = out.lines();
+        let count: usize = lines.next().unwrap_or("").trim().parse()?;
+        let theirs: Vec<[u64; 4]> = lines
+            .map(|l| {
+                let v: Vec<u64> = l
+                    .split_whitespace()
+                    .filter_map(|f| f.parse().ok())
+                    .collect();
+                [0, 1, 2, 3].map(|i| v.get(i).copied().unwrap_or(u64::MAX))
+            })
+            .collect();
+        let ours: Vec<[u64; 4]> = periscope_sources::compile_filter(filter)?
+            .instructions()
+            .iter()
+            .map(|i| {
+                [
+                    u64::from(i.code),
+                    u64::from(i.jt),
+                    u64::from(i.jf),
+                    u64::from(i.k),
+                ]
+            })
+            .collect();
+        assert_eq!(theirs.len(), count, "{filter}");
+        assert_eq!(ours, theirs, "{filter}");
+    }
+    Ok(())
+}
