@@ -154,7 +154,9 @@ fn interface_capture_filters_and_vxlan_mirror() -> TestResult {
     let mut http_cfg = InterfaceConfig::new(&veth_s);
     http_cfg.filter = Some("tcp port 80".into());
     http_cfg.fanout_group = Some(u16::try_from(pid % 60000)?);
-    let http_capture = capture_in(s, http_cfg, Arc::clone(&stop), ready_tx.clone())?;
+    // Two sockets in one fanout group share the port-80 traffic.
+    let http_capture = capture_in(s, http_cfg.clone(), Arc::clone(&stop), ready_tx.clone())?;
+    let http_capture2 = capture_in(s, http_cfg, Arc::clone(&stop), ready_tx.clone())?;
     let mut none_cfg = InterfaceConfig::new(&veth_s);
     none_cfg.filter = Some("udp port 9".into());
     let none_capture = capture_in(s, none_cfg, Arc::clone(&stop), ready_tx.clone())?;
@@ -178,7 +180,7 @@ fn interface_capture_filters_and_vxlan_mirror() -> TestResult {
             &stop_vx,
         )
     })?;
-    for _ in 0..3 {
+    for _ in 0..4 {
         ready_rx.recv_timeout(Duration::from_secs(10))??;
     }
 
@@ -222,12 +224,49 @@ fn interface_capture_filters_and_vxlan_mirror() -> TestResult {
     tcpdump.wait()?;
     let tcpdump_said: Vec<String> = line_rx.try_iter().collect();
     eprintln!("tcpdump: {tcpdump_said:?}");
-    let (http_frames, http_stats) =
+    let (first_frames, first_stats) =
         ok(http_capture.join().map_err(|_| "capture thread panicked")?)?;
+    let (second_frames, second_stats) = ok(http_capture2
+        .join()
+        .map_err(|_| "capture thread panicked")?)?;
     let (none_frames, _) = ok(none_capture.join().map_err(|_| "capture thread panicked")?)?;
     let (vx_frames, vx_stats) = ok(vxlan.join().map_err(|_| "listener thread panicked")?)?;
 
     // The port-80 capture: every request once, the same segments as tcpdump saw.
+    // The fanout group: each connection, both directions, went to one member only (the kernel's
+    // flow hash is symmetric), and both members got some. With 12+ connections hashed at
+    // random, all on one member has a probability of 2^-11.
+    let client_ports = |frames: &[OwnedFrame]| -> BTreeSet<u16> {
+        decode_owned(frames)
+            .0
+            .iter()
+            .map(|s| if s.dport == 80 { s.sport } else { s.dport })
+            .collect()
+    };
+    let (first_flows, second_flows) = (client_ports(&first_frames), client_ports(&second_frames));
+    assert!(
+        first_flows.is_disjoint(&second_flows),
+        "{first_flows:?} / {second_flows:?}"
+    );
+    assert!(
+        !first_flows.is_empty() && !second_flows.is_empty(),
+        "fanout: {} and {} connections",
+        first_flows.len(),
+        second_flows.len()
+    );
+    eprintln!(
+        "fanout: {} and {} connections",
+        first_flows.len(),
+        second_flows.len()
+    );
+    for stats in [first_stats, second_stats] {
+        assert_eq!(stats.drops_kernel, 0, "{stats:?}");
+    }
+    assert_eq!(
+        first_stats.packets + second_stats.packets,
+        (first_frames.len() + second_frames.len()) as u64
+    );
+    let http_frames: Vec<OwnedFrame> = first_frames.into_iter().chain(second_frames).collect();
     let (segs, decoder) = decode_owned(&http_frames);
     let requests: BTreeSet<String> = starting_with(&segs, b"GET /?i=")
         .iter()
@@ -241,8 +280,6 @@ fn interface_capture_filters_and_vxlan_mirror() -> TestResult {
     assert_eq!(requests.len(), REQUESTS);
     assert!(segs.iter().all(|s| s.sport == 80 || s.dport == 80));
     assert_eq!(decoder.stats().malformed_total(), 0);
-    assert_eq!(http_stats.packets, http_frames.len() as u64);
-    assert_eq!(http_stats.drops_kernel, 0, "{http_stats:?}");
 
     let dumped = read_capture(&pcap)?;
     let (dumped_segs, _) = decode_owned(&dumped);
