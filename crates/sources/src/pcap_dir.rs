@@ -258,7 +258,11 @@ impl PcapDirSource {
             path: self.cfg.dir.clone(),
             source,
         };
-        let state_name = self.state_path.file_name().map(|n| n.to_owned());
+        // The state file and its temporary copy, when they live in the watched directory.
+        let state_names = [
+            self.state_path.file_name().map(|n| n.to_owned()),
+            tmp_path(&self.state_path).file_name().map(|n| n.to_owned()),
+        ];
         let mut files = Vec::new();
         for entry in std::fs::read_dir(&self.cfg.dir).map_err(dir_err)? {
             let Ok(entry) = entry else { continue };
@@ -266,7 +270,7 @@ impl PcapDirSource {
                 continue;
             };
             if name.starts_with('.')
-                || Some(entry.file_name()) == state_name
+                || state_names.contains(&Some(entry.file_name()))
                 || self
                     .cfg
                     .prefix

@@ -251,3 +251,27 @@ fn real_tcpdump_rotation() -> TestResult {
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+/// A state file kept inside the watched directory under a plain name is not taken for a
+/// capture (nor is its temporary copy).
+#[test]
+fn state_file_inside_the_directory_is_not_read() -> TestResult {
+    let dir = temp_dir("state")?;
+    std::fs::copy(data("sample.pcap"), dir.join("a.pcap"))?;
+    let mut cfg = PcapDirConfig::new(&dir);
+    cfg.settle = Duration::ZERO;
+    cfg.scan_every = Duration::from_millis(50);
+    cfg.state_file = Some(dir.join("done-list.txt"));
+    let mut source = PcapDirSource::open(cfg)?;
+    let want = read_capture(&data("sample.pcap"))?.len();
+    let frames = drain(&mut source, Duration::from_secs(3), |_| false)?;
+    assert_eq!(frames.len(), want);
+    let snap = source.stats().snapshot();
+    assert_eq!((snap.files_done, snap.errors), (1, 0), "{snap:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("done-list.txt"))?,
+        "a.pcap\n"
+    );
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
