@@ -5,7 +5,8 @@
 //!   by its threads), encoded for `/metrics`.
 //! - [`router`]: the routes, built from an [`ApiState`] (store, metrics, [`ApiToken`], readiness
 //!   flag). It is a plain `axum::Router`, so tests can drive it without a socket.
-//! - [`serve`]: runs a router on a listener until a shutdown future completes.
+//! - [`serve`]: runs a router on a listener until a shutdown future completes, with a cap on
+//!   connections and an idle timeout ([`ServeLimits`]).
 //!
 //! | route | token | answer |
 //! |---|---|---|
@@ -40,6 +41,7 @@
 
 mod api;
 mod error;
+mod listener;
 mod metrics;
 mod params;
 mod token;
@@ -49,6 +51,7 @@ pub use api::{
     STORE_TIMEOUT, STORE_WAIT,
 };
 pub use error::ApiError;
+pub use listener::ServeLimits;
 pub use metrics::{
     store_error_kind, CounterTotals, Metrics, SourceCounters, MAX_LABEL_VALUES,
     OPENMETRICS_CONTENT_TYPE, OVERFLOW_LABEL_VALUE, PROMETHEUS_CONTENT_TYPE, STAGE_BUCKETS,
@@ -62,13 +65,26 @@ use std::time::Duration;
 /// How long [`serve`] lets requests in flight finish once shutdown is asked for.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Serves `router` on `listener` until `shutdown` completes, then stops accepting, lets the
-/// requests in flight finish (closing idle keep-alive connections) and returns; connections
-/// still busy after [`SHUTDOWN_GRACE`] are dropped.
+/// Serves `router` on `listener` with the default [`ServeLimits`] until `shutdown` completes,
+/// then stops accepting, lets the requests in flight finish (closing idle keep-alive
+/// connections) and returns; connections still busy after [`SHUTDOWN_GRACE`] are dropped.
 pub async fn serve<F>(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    serve_with_limits(listener, router, shutdown, ServeLimits::default()).await
+}
+
+/// [`serve`] with other connection limits.
+pub async fn serve_with_limits<F>(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: F,
+    limits: ServeLimits,
 ) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
@@ -80,6 +96,7 @@ where
         // The receiver lives until this function returns.
         let _ = stopping_tx.send(true);
     };
+    let listener = listener::LimitedListener::new(listener, limits);
     let server = axum::serve(listener, router).with_graceful_shutdown(signal);
     let deadline = async move {
         if stopping_rx.wait_for(|stopping| *stopping).await.is_err() {

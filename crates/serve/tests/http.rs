@@ -850,3 +850,65 @@ async fn a_real_prometheus_scrapes_the_metrics() -> TestResult {
     assert_eq!(answer["data"]["result"][0]["value"][1], "1", "{answer}");
     server.shutdown().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_capped_and_timed_out() -> TestResult {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let idle_timeout = Duration::from_millis(600);
+    let limits = periscope_serve::ServeLimits {
+        max_connections: 2,
+        idle_timeout,
+    };
+    let state = ApiState::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(Metrics::new()),
+        ApiToken::new(TOKEN, "test")?,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(periscope_serve::serve_with_limits(
+        listener,
+        router(state),
+        async {
+            let _ = stopped.await;
+        },
+        limits,
+    ));
+
+    // Two clients that start a request and never finish its headers fill every slot.
+    let started = Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(b"GET /live HTTP/1.1\r\nHost: x\r\n")
+            .await?;
+        slow.push(stream);
+    }
+    // A third client is served only once they have been closed for idling.
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()?;
+    let response = http.get(format!("http://{addr}/live")).send().await?;
+    let waited = started.elapsed();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        waited >= idle_timeout.mul_f32(0.8),
+        "served after {waited:?}: the cap of 2 connections did not hold"
+    );
+    for mut stream in slow {
+        let mut rest = Vec::new();
+        // Closed by the server: EOF (or a reset), never a response.
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await?;
+        assert!(
+            read.is_err() || rest.is_empty() || !rest.starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(5), task).await???;
+    Ok(())
+}
