@@ -73,6 +73,8 @@ pub fn periscope() -> Command {
 /// A running daemon.
 pub struct Daemon {
     child: Option<Child>,
+    /// Network namespace it runs in (`/run/netns/NAME`), when not the test's.
+    pub ns: Option<String>,
     /// Its API address.
     pub api: String,
     /// Its log (stderr) file.
@@ -83,19 +85,33 @@ impl Daemon {
     /// Writes `config` (plus an `[api]` section on a free port with the token file) into
     /// `dir/periscope.toml`, starts `periscope run` and waits until `/ready` answers 200.
     pub fn start(dir: &TempDir, config: &str) -> Res<Daemon> {
+        Daemon::start_in(dir, config, None)
+    }
+
+    /// The same inside network namespace `ns`.
+    pub fn start_in(dir: &TempDir, config: &str, ns: Option<&str>) -> Res<Daemon> {
         let port = free_port()?;
         std::fs::write(dir.path("token.txt"), format!("{TOKEN}\n"))?;
         let text =
             format!("{config}\n[api]\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"token.txt\"\n");
         let config_path = dir.path("periscope.toml");
         std::fs::write(&config_path, text)?;
-        Daemon::start_file(&config_path, &format!("127.0.0.1:{port}"), dir)
+        Daemon::start_file(&config_path, &format!("127.0.0.1:{port}"), dir, ns)
     }
 
     /// Starts `periscope run --config path` whose API is on `api`.
-    pub fn start_file(path: &Path, api: &str, dir: &TempDir) -> Res<Daemon> {
+    pub fn start_file(path: &Path, api: &str, dir: &TempDir, ns: Option<&str>) -> Res<Daemon> {
         let log = dir.0.join(format!("daemon-{}.log", free_port()?));
-        let child = periscope()
+        let mut cmd = match ns {
+            None => periscope(),
+            Some(ns) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net=/run/netns/{ns}"))
+                    .arg(env!("CARGO_BIN_EXE_periscope"));
+                c
+            }
+        };
+        let child = cmd
             .args(["run", "--config"])
             .arg(path)
             .env("RUST_LOG", "info")
@@ -105,6 +121,7 @@ impl Daemon {
             .spawn()?;
         let mut d = Daemon {
             child: Some(child),
+            ns: ns.map(str::to_string),
             api: api.to_string(),
             log,
         };
@@ -145,9 +162,22 @@ impl Daemon {
         Ok(())
     }
 
+    /// curl, in the daemon's namespace.
+    pub fn curl(&self) -> Command {
+        match &self.ns {
+            None => Command::new("curl"),
+            Some(ns) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net=/run/netns/{ns}")).arg("curl");
+                c
+            }
+        }
+    }
+
     /// HTTP status of `GET path` without a token.
     pub fn status(&self, path: &str) -> Res<u16> {
-        let out = Command::new("curl")
+        let out = self
+            .curl()
             .args([
                 "-s",
                 "-o",
@@ -164,7 +194,8 @@ impl Daemon {
 
     /// Body of `GET path` with the token (fails on a non-2xx answer).
     pub fn get_text(&self, path: &str) -> Res<String> {
-        let out = Command::new("curl")
+        let out = self
+            .curl()
             .args(["-sf", "--max-time", "20", "-H"])
             .arg(format!("Authorization: Bearer {TOKEN}"))
             .arg(format!("http://{}{path}", self.api))

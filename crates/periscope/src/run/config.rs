@@ -834,6 +834,21 @@ token_file = "token.txt"
     }
 
     #[test]
+    fn the_documented_example_is_valid() -> anyhow::Result<()> {
+        let text = include_str!("../../../../examples/periscope.toml");
+        let dir = std::env::temp_dir().join(format!("periscope-example-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("token.txt"), "secret\n")?;
+        let config = Config::parse(text, &dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = config?;
+        assert_eq!(config.sources.len(), 2);
+        assert_eq!(config.store.max_size, Some(10 << 30));
+        assert_eq!(config.store.max_age, Some(Duration::from_secs(30 * 86400)));
+        Ok(())
+    }
+
+    #[test]
     fn sizes_parse() {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert_eq!(parse_size("10GiB"), Ok(10 << 30));
