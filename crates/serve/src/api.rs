@@ -5,7 +5,7 @@ use crate::metrics::{Metrics, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE}
 use crate::params::{encode_cursor, EventsParams, RawEventsParams};
 use crate::token::ApiToken;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, Request, State};
+use axum::extract::{MatchedPath, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -146,19 +146,48 @@ pub fn router(state: ApiState) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .with_state(state)
 }
 
+/// The routes as `periscope_api_requests_total{route}` names them; anything else is `unmatched`.
+const ROUTES: [&str; 7] = [
+    "/api/v1/events",
+    "/api/v1/endpoints",
+    "/api/v1/openapi.json",
+    "/api/v1/stats",
+    "/live",
+    "/ready",
+    "/metrics",
+];
+
+/// Counts every request by route and status.
+async fn count_request(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|matched| ROUTES.iter().copied().find(|r| *r == matched.as_str()))
+        .unwrap_or("unmatched");
+    let response = next.run(request).await;
+    state.metrics.api_request(route, response.status().as_u16());
+    response
+}
+
 /// Lets the request through when it carries `Authorization: Bearer <the token>`.
+/// API answers hold traffic data: no cache may keep them.
 async fn require_token(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    match bearer_token(request.headers()) {
+    let mut response = match bearer_token(request.headers()) {
         None => ApiError::MissingToken.into_response(),
         Some(presented) if state.token.matches(presented) => next.run(request).await,
         Some(_) => {
             tracing::debug!("API request with a wrong bearer token");
             ApiError::WrongToken.into_response()
         }
-    }
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).

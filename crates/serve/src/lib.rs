@@ -18,6 +18,15 @@
 //! | `GET /ready` | no | 200 once the daemon set the flag, else 503 |
 //! | `GET /metrics` | no | Prometheus text 0.0.4, or OpenMetrics when asked for |
 //!
+//! `/api/v1/stats` answers `{"ready": bool, "version": "…", "store": {"records": {"attack": n, …},
+//! "bytes": n}, "counters": {"packets", "bytes", "http_exchanges", "events", "dropped",
+//! "store_errors", "uptime_seconds"}}`. API answers carry `Cache-Control: no-store`.
+//!
+//! Metrics (all prefixed `periscope_`): `packets_total{source}`, `bytes_total{source}`,
+//! `http_exchanges_total`, `events_total{type}`, `dropped_total{reason}`, `queue_depth{queue}`,
+//! `stage_seconds{stage}` (histogram, 1 µs to 1 s), `store_errors_total{kind}`,
+//! `api_requests_total{route,status}` and `build_info{version}`.
+//!
 //! Errors are JSON `{"error": "..."}`: 400 naming the bad parameter, 401 with
 //! `WWW-Authenticate: Bearer`, 404, and 503 (with `Retry-After`) when the store fails or is
 //! busy. Store calls block, so they run in tokio's blocking pool, at most

@@ -11,7 +11,7 @@
 //! grow the registry without limit.
 
 use periscope_store::StoreError;
-use prometheus_client::encoding::{prometheus_text, text as openmetrics_text};
+use prometheus_client::encoding::{prometheus_text, text as openmetrics_text, EncodeLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::{Family, MetricConstructor};
 use prometheus_client::metrics::gauge::Gauge;
@@ -32,6 +32,13 @@ pub const STAGE_BUCKETS: [f64; 19] = [
     1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2,
     5e-2, 0.1, 0.25, 0.5, 1.0,
 ];
+
+/// Labels of `periscope_api_requests_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiRequestLabels {
+    route: &'static str,
+    status: u16,
+}
 
 /// The content type of [`Metrics::encode`]'s output (Prometheus text format 0.0.4).
 pub const PROMETHEUS_CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
@@ -69,6 +76,7 @@ pub struct Metrics {
     queue_depth: Bounded<Gauge>,
     stage_seconds: Bounded<Histogram>,
     store_errors: Bounded<Counter>,
+    api_requests: Family<ApiRequestLabels, Counter>,
     started: Instant,
 }
 
@@ -133,6 +141,7 @@ impl Metrics {
             Family::new_with_constructor(stage_histogram as fn() -> Histogram),
         );
         let store_errors = Bounded::new("kind");
+        let api_requests = Family::<ApiRequestLabels, Counter>::default();
         let build_info = Family::<Label, Gauge>::default();
         build_info
             .get_or_create(&[("version", version.to_string())])
@@ -180,6 +189,11 @@ impl Metrics {
             store_errors.family.clone(),
         );
         registry.register(
+            "api_requests",
+            "Requests to the sensor's own HTTP API, per route and status",
+            api_requests.clone(),
+        );
+        registry.register(
             "build_info",
             "Always 1; the version label names the running build",
             build_info,
@@ -195,6 +209,7 @@ impl Metrics {
             queue_depth,
             stage_seconds,
             store_errors,
+            api_requests,
             started: Instant::now(),
         }
     }
@@ -256,6 +271,14 @@ impl Metrics {
     /// Counts `n` store errors of `kind`.
     pub fn store_errors_of_kind(&self, kind: &str, n: u64) {
         self.store_errors.series(kind).inc_by(n);
+    }
+
+    /// Counts one request to the API. `route` is the matched route template (a fixed set),
+    /// `status` the response's code, so the series stay few whatever clients send.
+    pub(crate) fn api_request(&self, route: &'static str, status: u16) {
+        self.api_requests
+            .get_or_create(&ApiRequestLabels { route, status })
+            .inc();
     }
 
     /// The key counters summed over their labels.
