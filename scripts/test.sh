@@ -18,6 +18,8 @@ have editcap || need_pkgs+=(wireshark-common)
 have ethtool || need_pkgs+=(ethtool)
 have openssl || need_pkgs+=(openssl)
 have wrk || need_pkgs+=(wrk)
+# promtool and the Prometheus server check and scrape /metrics for real.
+have promtool || need_pkgs+=(prometheus)
 [ -e /usr/include/pcap/pcap.h ] || need_pkgs+=(libpcap-dev)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -42,12 +44,16 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
-# The API-discovery test validates its OpenAPI export with a real validator (PyPI).
-if ! python3 -c "import openapi_spec_validator" 2>/dev/null; then
-  echo "scripts/test.sh: installing openapi-spec-validator"
-  python3 -m pip install -q openapi-spec-validator || python3 -m pip install -q --break-system-packages openapi-spec-validator \
-    || echo "scripts/test.sh: could not install openapi-spec-validator; the discovery test will say it skips" >&2
-fi
+# Python checkers from PyPI: a real OpenAPI validator for the discovery export, and the Prometheus
+# client's text/OpenMetrics parsers for /metrics.
+pip_need() { # module package
+  python3 -c "import $1" 2>/dev/null && return 0
+  echo "scripts/test.sh: installing $2"
+  python3 -m pip install -q "$2" || python3 -m pip install -q --break-system-packages "$2" \
+    || echo "scripts/test.sh: could not install $2; the tests that use it say they skip" >&2
+}
+pip_need openapi_spec_validator openapi-spec-validator
+pip_need prometheus_client prometheus_client
 
 echo "== cargo fmt"
 cargo fmt --all -- --check
