@@ -11,7 +11,7 @@ cargo build --release -q -p periscope-sources --example cpu_cost
 BIN=$CARGO_TARGET_DIR/release/examples/cpu_cost
 
 echo "== VXLAN listener ($CAPTURE x $LOOPS over loopback)"
-"$BIN" udp "$CAPTURE" "$LOOPS"
+for per_call in 1 32; do "$BIN" udp "$CAPTURE" "$LOOPS" "$per_call"; done
 
 A=pbench$$a B=pbench$$b
 ip link add "$A" type veth peer name "$B"

@@ -4,7 +4,8 @@
 //!
 //! ```sh
 //! # VXLAN listener: this program sends the frames of a capture, wrapped in VXLAN, over loopback.
-//! cargo run --release -p periscope-sources --example cpu_cost -- udp tests/data/sample.pcap 200
+//! # The last argument: datagrams per system call (1: recv_from; more: recvmmsg).
+//! cargo run --release -p periscope-sources --example cpu_cost -- udp tests/data/sample.pcap 200 1
 //! # AF_PACKET: capture on IFACE until PACKETS packets arrived or SECONDS passed (replay with
 //! # tcpreplay on the peer of a veth pair; see crates/sources/bench-cpu.sh).
 //! cargo run --release -p periscope-sources --example cpu_cost -- interface IFACE PACKETS SECONDS [decode]
@@ -76,7 +77,7 @@ fn report(what: &str, frames: u64, bytes: u64, cpu: Duration, drops: u64) {
     );
 }
 
-fn udp(capture: &str, rounds: usize) -> Result<(), Error> {
+fn udp(capture: &str, rounds: usize, per_call: usize) -> Result<(), Error> {
     let mut reader = periscope_capture::open(std::path::Path::new(capture))?;
     let mut datagrams = Vec::new();
     while let Some(f) = reader.next_frame()? {
@@ -88,6 +89,7 @@ fn udp(capture: &str, rounds: usize) -> Result<(), Error> {
     for decode in [false, true] {
         let mut cfg = TunnelConfig::new(TunnelProtocol::Vxlan);
         cfg.listen = "127.0.0.1:0".parse()?;
+        cfg.datagrams_per_call = per_call;
         let mut listener = TunnelListener::bind(cfg)?;
         let to = listener.local_addr()?;
         let total = (datagrams.len() * rounds) as u64;
@@ -111,12 +113,11 @@ fn udp(capture: &str, rounds: usize) -> Result<(), Error> {
         let mut batch = FrameBatch::default();
         let _ = listener.next_batch(Duration::ZERO, &mut batch);
         let drops = listener.stats().snapshot().drops_socket_buffer;
-        let what = if decode {
-            "udp vxlan + decode"
-        } else {
-            "udp vxlan"
-        };
-        report(what, frames, bytes, cpu, drops);
+        let what = format!(
+            "udp vxlan, {per_call} per call{}",
+            if decode { " + decode" } else { "" }
+        );
+        report(&what, frames, bytes, cpu, drops);
     }
     Ok(())
 }
@@ -145,13 +146,17 @@ fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
     match arg(0) {
-        "udp" => udp(arg(1), arg(2).parse().unwrap_or(100)),
+        "udp" => udp(
+            arg(1),
+            arg(2).parse().unwrap_or(100),
+            arg(3).parse().unwrap_or(1),
+        ),
         "interface" => interface(
             arg(1),
             arg(2).parse().unwrap_or(100_000),
             arg(3).parse().unwrap_or(30),
             arg(4) == "decode",
         ),
-        _ => Err("usage: cpu_cost udp CAPTURE ROUNDS | cpu_cost interface IFACE PACKETS SECONDS [decode]".into()),
+        _ => Err("usage: cpu_cost udp CAPTURE ROUNDS [PER_CALL] | cpu_cost interface IFACE PACKETS SECONDS [decode]".into()),
     }
 }
