@@ -50,6 +50,7 @@ pub struct Scanner {
     secrets: SecretRules,
     listing: ListingRules,
     jwt: JwtCheck,
+    scrubber: text::Scrubber,
     table: LruCache<String, Entry>,
     disabled: Vec<&'static str>,
     last_flush: Option<Timestamp>,
@@ -80,6 +81,7 @@ impl Scanner {
                 cfg.jwt_max_lifetime.as_secs(),
                 jwt_cache,
             )?,
+            scrubber: text::Scrubber::new()?,
             table: LruCache::new(cap),
             disabled,
             last_flush: None,
@@ -174,9 +176,10 @@ impl Scanner {
         host: &str,
         method: &str,
         endpoint: &str,
-        hit: Hit,
+        mut hit: Hit,
         out: &mut Vec<Event>,
     ) {
+        hit.evidence = self.scrubber.scrub(&hit.evidence);
         let kind = hit.kind.as_str();
         let key = match hit.scope {
             Scope::Endpoint => format!("{kind}|{host}|{method}|{endpoint}|{}", hit.detail),

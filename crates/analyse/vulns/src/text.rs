@@ -80,6 +80,37 @@ pub fn masked_excerpt(bytes: &[u8], start: usize, end: usize) -> String {
     one_line(&format!("{before}{}{after}", mask(&secret)))
 }
 
+/// Masks the values of secret-looking assignments in evidence (`DB_PASSWORD=hunter2`,
+/// `"api_key": "…"`, `token: …`) that an excerpt of a file, a trace or a page carried along.
+pub struct Scrubber {
+    re: regex::Regex,
+}
+
+impl Scrubber {
+    /// Compiles the pattern.
+    pub fn new() -> Result<Scrubber, regex::Error> {
+        Ok(Scrubber {
+            re: regex::Regex::new(
+                r#"(?i)([\w.-]*(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|pwd|credentials?|auth)[\w.-]*["']?\s*(?:=|:|=>)\s*["']?)([^\s"',;&<>]{3,})"#,
+            )?,
+        })
+    }
+
+    /// `evidence` with secret values masked; values already masked are left alone.
+    pub fn scrub(&self, evidence: &str) -> String {
+        self.re
+            .replace_all(evidence, |c: &regex::Captures<'_>| {
+                let (name, value) = (&c[1], &c[2]);
+                if value.contains('…') {
+                    format!("{name}{value}")
+                } else {
+                    format!("{name}{}", mask(value))
+                }
+            })
+            .into_owned()
+    }
+}
+
 /// What a body holds, from its `Content-Type` and, when that is missing, its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyKind {
@@ -436,6 +467,25 @@ mod tests {
         assert_eq!(mask("AKIAIOSFODNN7EXAMPLE"), "AKIA…[20 chars]");
         assert_eq!(mask("abc"), "a…[3 chars]");
         assert_eq!(mask(""), "…[0 chars]");
+    }
+
+    #[test]
+    fn scrubs_assignments() -> Result<(), regex::Error> {
+        let s = Scrubber::new()?;
+        assert_eq!(
+            s.scrub("DB_PASSWORD=hunter2 ⏎ DB_HOST=db"),
+            "DB_PASSWORD=hun…[7 chars] ⏎ DB_HOST=db"
+        );
+        assert_eq!(
+            s.scrub(r#""api_key": "abcdef123""#),
+            r#""api_key": "abcd…[9 chars]""#
+        );
+        assert_eq!(
+            s.scrub("token: eyJh…[120 chars]"),
+            "token: eyJh…[120 chars]"
+        );
+        assert_eq!(s.scrub("Hello world"), "Hello world");
+        Ok(())
     }
 
     #[test]

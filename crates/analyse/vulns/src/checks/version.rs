@@ -71,14 +71,15 @@ impl VersionRules {
             }
             let value = value.trim();
             if self.bare_version.is_match(value) {
-                hits.push(version_hit(&lname, name, value, value));
+                hits.push(version_hit(&lname, name, value, value, value));
                 continue;
             }
             for c in self.product.captures_iter(value).take(4) {
                 let (Some(p), Some(_)) = (c.get(1), c.get(2)) else {
                     continue;
                 };
-                hits.push(version_hit(&lname, name, value, p.as_str()));
+                let shown = c.get(0).map_or(p.as_str(), |m| m.as_str());
+                hits.push(version_hit(&lname, name, value, p.as_str(), shown));
             }
         }
         if !ctx.saw(family::VERSION) {
@@ -101,7 +102,7 @@ impl VersionRules {
     }
 }
 
-fn version_hit(lname: &str, name: &str, value: &str, product: &str) -> Hit {
+fn version_hit(lname: &str, name: &str, value: &str, product: &str, shown: &str) -> Hit {
     let product_key = product
         .split(['/', ' '])
         .next()
@@ -110,7 +111,7 @@ fn version_hit(lname: &str, name: &str, value: &str, product: &str) -> Hit {
     Hit::host(
         Kind::VersionDisclosure,
         Severity::Info,
-        format!("Version disclosed in {name} header: {}", one_line(value)),
+        format!("{} disclosed in {name} header", one_line(shown)),
         one_line(&format!("{name}: {value}")),
         format!("{lname}|{product_key}"),
     )

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Records the vulnapp traffic (tests/apps/vulnapp) for the passive vulnerability tests: two
+# network namespaces joined by a veth pair, in the server one nginx (tests/apps/vulnapp/
+# nginx.conf.in: port 80 unhardened, 8080 hardened) in front of app.py, `python3 -m http.server`
+# on 8000, a Node.js error page on 3000 and a Java one on 3001; tcpdump on the client's veth;
+# the curl clients of tests/apps/vulnapp/clients.sh. Modelled on record.sh. Needs root, iproute2,
+# nginx, tcpdump, curl, python3; node and java are optional (their requests then fail and are
+# simply not in the capture's findings).
+#
+# usage: vulns.sh -o FILE
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+app_dir=$(cd "$here/../../tests/apps/vulnapp" && pwd)
+
+out=""
+while getopts "o:" opt; do
+  case $opt in
+    o) out=$OPTARG ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
+  esac
+done
+[ -n "$out" ] || { echo "vulns.sh: -o FILE is required" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "vulns.sh: needs root (network namespaces)" >&2; exit 2; }
+for t in ip nsenter nginx tcpdump curl python3; do
+  command -v "$t" >/dev/null || { echo "vulns.sh: $t not found" >&2; exit 2; }
+done
+out=$(realpath -m "$out")
+
+tag="v$$"
+NS_C="psv-$tag-c" NS_S="psv-$tag-s"
+VC="${tag}c" VS="${tag}s"
+IP_C=10.78.0.1 IP_S=10.78.0.2 SERVER=10.78.0.2
+work=$(mktemp -d /tmp/periscope-vulns.XXXXXX)
+pids=()
+
+cleanup() {
+  set +e
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  ip netns del "$NS_C" 2>/dev/null
+  ip netns del "$NS_S" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+in_c() { nsenter --net="/run/netns/$NS_C" -- "$@"; }
+in_s() { nsenter --net="/run/netns/$NS_S" -- "$@"; }
+bg_s() { nsenter --net="/run/netns/$NS_S" -- "$@" & pids+=($!); }
+
+# --- network ----------------------------------------------------------------------------------
+ip netns add "$NS_C"
+ip netns add "$NS_S"
+ip link add "$VC" type veth peer name "$VS"
+ip link set "$VC" netns "$NS_C"
+ip link set "$VS" netns "$NS_S"
+in_c ip link set lo up
+in_s ip link set lo up
+in_c ip addr add "$IP_C/24" dev "$VC"
+in_s ip addr add "$IP_S/24" dev "$VS"
+in_c ip link set "$VC" up
+in_s ip link set "$VS" up
+in_c ethtool -K "$VC" tso off gso off gro off 2>/dev/null || true
+in_s ethtool -K "$VS" tso off gso off gro off 2>/dev/null || true
+
+# --- server side ------------------------------------------------------------------------------
+mkdir -p "$work/tmp" "$work/www/static" "$work/www/files/reports" "$work/listing/site"
+echo "body { margin: 0 }" >"$work/www/static/site.css"
+echo "quarterly numbers" >"$work/www/files/reports/q3.txt"
+echo "price list" >"$work/www/files/prices.txt"
+cp "$work/www/files/prices.txt" "$work/listing/prices.txt"
+mkdir -p "$work/listing/site"
+echo "<!doctype html><html><head><title>Site</title></head><body>Site</body></html>" >"$work/listing/site/index.html"
+sed -e "s#@PREFIX@#$work#g" -e "s#@IP@#$IP_S#g" -e "s#@APP@#127.0.0.1:9100#g" \
+  "$app_dir/nginx.conf.in" >"$work/nginx.conf"
+bg_s python3 "$app_dir/app.py" 127.0.0.1 9100
+bg_s nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;'
+bg_s python3 -m http.server 8000 --bind "$IP_S" --directory "$work/listing"
+command -v node >/dev/null && bg_s node "$app_dir/node_error.js" "$IP_S" 3000
+command -v java >/dev/null && bg_s java "$app_dir/ErrorServer.java" "$IP_S" 3001
+ready() {
+  in_s curl -s -o /dev/null "http://127.0.0.1:9100/" && in_s curl -s -o /dev/null "http://$SERVER/" \
+    && in_s curl -s -o /dev/null "http://$SERVER:8000/" \
+    && { ! command -v node >/dev/null || in_s curl -s -o /dev/null "http://$SERVER:3000/ok"; } \
+    && { ! command -v java >/dev/null || in_s curl -s -o /dev/null "http://$SERVER:3001/ok"; }
+}
+for _ in $(seq 1 200); do ready 2>/dev/null && break; sleep 0.1; done
+
+# --- capture ----------------------------------------------------------------------------------
+nsenter --net="/run/netns/$NS_C" -- tcpdump -i "$VC" --immediate-mode -B 32768 -U -n -Z root \
+  -w "$work/out.pcap" 2>"$work/tcpdump.stderr" &
+tcpdump_pid=$!
+pids+=($tcpdump_pid)
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/tcpdump.stderr" 2>/dev/null && break
+  sleep 0.05
+done
+sleep 0.2
+
+# --- clients ----------------------------------------------------------------------------------
+export SERVER
+in_c bash "$app_dir/clients.sh"
+sleep 1
+
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
+cat "$work/tcpdump.stderr" >&2
+mkdir -p "$(dirname "$out")"
+mv "$work/out.pcap" "$out"
+echo "vulns.sh: wrote $out ($(stat -c %s "$out") bytes)" >&2
