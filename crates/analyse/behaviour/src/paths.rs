@@ -74,6 +74,9 @@ pub fn is_id_segment(s: &str) -> bool {
 /// The path with id segments replaced by `{id}`, and the last id (the one being walked), or
 /// `None` when no segment is an id.
 pub fn template(path: &str) -> Option<(String, &str)> {
+    if !path.split('/').any(is_id_segment) {
+        return None;
+    }
     let mut last = None;
     let mut out = String::with_capacity(path.len());
     for (i, seg) in path.split('/').enumerate() {

@@ -1,7 +1,10 @@
 //! Unit tests: hand-built exchanges, with the counts varied around each threshold.
 
 use super::*;
+use crate::identity::{Cidr, ClientResolver};
+use crate::login::LoginResult;
 use base64::Engine;
+use periscope_model::Outcome;
 use periscope_model::{
     exchange::FlowInfo, Body, Endpoint, FlowId, Headers, HttpVersion, Request, Response, TunnelPath,
 };
@@ -886,5 +889,63 @@ fn a_million_sources_stay_within_the_caps() -> Result<(), ConfigError> {
     assert!(sizes.open_incidents <= cfg.max_open_incidents);
     assert!(b.stats().evicted_sources >= 1_000_000 - cfg.max_sources as u64);
     assert!(est < 64 << 20, "estimate {est} bytes");
+    Ok(())
+}
+
+/// CPU time of this thread (from /proc/thread-self/schedstat), when readable.
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .map(Duration::from_nanos)
+}
+
+#[test]
+fn ordinary_traffic_raises_nothing_and_is_cheap() -> Result<(), ConfigError> {
+    // 200 000 ordinary requests from 1 000 browsing users: pages, assets, their own orders
+    // with their session, an occasional 404 and a login. No incident.
+    let mut b = Behaviour::new(BehaviourConfig::default())?;
+    let mut out = Vec::new();
+    let pages = [
+        "/",
+        "/about",
+        "/products",
+        "/static/app.css",
+        "/static/app.js",
+    ];
+    let mut ex = Vec::new();
+    for u in 0..1000u64 {
+        let peer = format!("192.0.2.{}", u % 250 + 1);
+        let mut order = order_read(&format!("user{u}"), u * 10, 200);
+        order.peer = ip(&peer);
+        ex.push(order);
+        ex.push(get(&peer, "/nope", 404));
+        ex.push(form_login(&peer, &format!("user{u}"), 302, ""));
+        for p in pages {
+            ex.push(get(&peer, p, 200).header("Cookie", &format!("session=s{u}")));
+        }
+    }
+    let mut built: Vec<Exchange> = ex.iter().map(Ex::build).collect();
+    let cpu0 = thread_cpu();
+    let mut n = 0u64;
+    for round in 0..25u64 {
+        for (i, e) in built.iter_mut().enumerate() {
+            n += 1;
+            e.id = n;
+            e.ts = Timestamp::from_secs_nanos(T0 + round * 120 + i as u64 / 100, 0);
+            b.on_exchange(e, &[], &mut out);
+        }
+    }
+    let cpu = thread_cpu().zip(cpu0).map(|(a, b)| a.saturating_sub(b));
+    b.finish(&mut out);
+    println!(
+        "{n} ordinary exchanges: {:?} CPU, {:?}",
+        cpu,
+        b.table_sizes()
+    );
+    let inc = incidents(out);
+    assert!(inc.is_empty(), "{:?}", kinds(&inc));
     Ok(())
 }
