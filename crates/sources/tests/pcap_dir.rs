@@ -141,6 +141,25 @@ fn finished_files_can_be_moved_away() -> TestResult {
     let _ = drain(&mut source, Duration::from_millis(300), |_| false)?;
     assert_eq!(frames.len(), want);
     assert!(!dir.join("a.pcap").exists() && done_dir.join("a.pcap").exists());
+
+    // Deleting instead: the file is gone once read, and its name leaves the state file at the
+    // next rewrite (the state stays as small as the directory).
+    std::fs::copy(data("sample.pcap"), dir.join("b.pcap"))?;
+    std::fs::copy(data("sample.pcap"), dir.join("c.pcap"))?;
+    let mut cfg = PcapDirConfig::new(&dir);
+    cfg.settle = Duration::ZERO;
+    cfg.scan_every = Duration::from_millis(50);
+    cfg.after_read = AfterRead::Delete;
+    let mut source = PcapDirSource::open(cfg)?;
+    let frames = drain(&mut source, Duration::from_secs(10), |f| {
+        f.len() >= 2 * want
+    })?;
+    let _ = drain(&mut source, Duration::from_millis(300), |_| false)?;
+    assert_eq!(frames.len(), 2 * want);
+    assert!(!dir.join("b.pcap").exists() && !dir.join("c.pcap").exists());
+    assert_eq!(source.stats().snapshot().files_done, 2);
+    let state = std::fs::read_to_string(dir.join(".periscope-done"))?;
+    assert_eq!(state, "c.pcap\n", "names of deleted files are pruned");
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
