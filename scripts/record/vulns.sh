@@ -2,10 +2,11 @@
 # Records the vulnapp traffic (tests/apps/vulnapp) for the passive vulnerability tests: two
 # network namespaces joined by a veth pair, in the server one nginx (tests/apps/vulnapp/
 # nginx.conf.in: port 80 unhardened, 8080 hardened) in front of app.py, `python3 -m http.server`
-# on 8000, a Node.js error page on 3000 and a Java one on 3001; tcpdump on the client's veth;
+# on 8000, Node.js, Java, PHP (built-in server) and Ruby (WEBrick) error pages on 3000-3003;
+# tcpdump on the client's veth;
 # the curl clients of tests/apps/vulnapp/clients.sh. Modelled on record.sh. Needs root, iproute2,
-# nginx, tcpdump, curl, python3; node and java are optional (their requests then fail and are
-# simply not in the capture's findings).
+# nginx, tcpdump, curl, python3; node, java, php (php-cli) and ruby (ruby-webrick) are
+# optional (their requests then fail, and the tests say which exchange is missing).
 #
 # usage: vulns.sh -o FILE
 set -euo pipefail
@@ -78,11 +79,16 @@ bg_s nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;'
 bg_s python3 -m http.server 8000 --bind "$IP_S" --directory "$work/listing"
 command -v node >/dev/null && bg_s node "$app_dir/node_error.js" "$IP_S" 3000
 command -v java >/dev/null && bg_s java "$app_dir/ErrorServer.java" "$IP_S" 3001
+# php.ini-development's display_errors=1: PHP prints errors into the page.
+command -v php >/dev/null && bg_s php -d display_errors=1 -d html_errors=1 -S "$IP_S:3002" -t "$app_dir/php"
+command -v ruby >/dev/null && bg_s ruby "$app_dir/ruby_error.rb" "$IP_S" 3003
 ready() {
   in_s curl -s -o /dev/null "http://127.0.0.1:9100/" && in_s curl -s -o /dev/null "http://$SERVER/" \
     && in_s curl -s -o /dev/null "http://$SERVER:8000/" \
     && { ! command -v node >/dev/null || in_s curl -s -o /dev/null "http://$SERVER:3000/ok"; } \
-    && { ! command -v java >/dev/null || in_s curl -s -o /dev/null "http://$SERVER:3001/ok"; }
+    && { ! command -v java >/dev/null || in_s curl -s -o /dev/null "http://$SERVER:3001/ok"; } \
+    && { ! command -v php >/dev/null || in_s curl -s -o /dev/null "http://$SERVER:3002/ok.php"; } \
+    && { ! command -v ruby >/dev/null || in_s curl -s -o /dev/null "http://$SERVER:3003/ok"; }
 }
 for _ in $(seq 1 200); do ready 2>/dev/null && break; sleep 0.1; done
 

@@ -8,6 +8,8 @@ H="http://$SERVER:8080"   # hardened nginx
 P="http://$SERVER:8000"   # python3 -m http.server
 N="http://$SERVER:3000"   # Node.js error page
 J="http://$SERVER:3001"   # Java error page
+PH="http://$SERVER:3002"  # PHP built-in server, display_errors on
+RB="http://$SERVER:3003"  # Ruby WEBrick error page
 c() { curl -g -sS --max-time 15 -w '%{stderr}%{http_code} %{method} %{url_effective}\n' "$@" >/dev/null; }
 
 # Pages, version banners, missing headers (A) vs hardened (H).
@@ -17,6 +19,8 @@ c "$H/" "$H/static/missing.css"
 c "$A/error" "$A/api/error" "$A/docs/errors.json"
 c "$N/cart" "$N/ok"
 c "$J/price" "$J/ok"
+c "$PH/error.php" "$PH/ok.php"
+c "$RB/price" "$RB/ok"
 # SQL error (a quote breaks the query) and a clean search.
 c "$A/search?q=%27" "$H/search?q=phone"
 # Reflected XSS, unescaped and escaped.

@@ -13,6 +13,9 @@ use lru::LruCache;
 use periscope_model::{Attack, Event, Exchange, Severity, Timestamp, Vulnerability};
 use std::num::NonZeroUsize;
 
+/// Longest `detail` (what tells two findings apart) kept in a key.
+const MAX_DETAIL: usize = 128;
+
 /// Counters of a scanner's work.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScannerStats {
@@ -180,6 +183,14 @@ impl Scanner {
         out: &mut Vec<Event>,
     ) {
         hit.evidence = self.scrubber.scrub(&hit.evidence);
+        // Names from the traffic (parameters, cookies) go into keys: keep them short.
+        if hit.detail.len() > MAX_DETAIL {
+            let mut cut = MAX_DETAIL;
+            while !hit.detail.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            hit.detail.truncate(cut);
+        }
         let kind = hit.kind.as_str();
         let key = match hit.scope {
             Scope::Endpoint => format!("{kind}|{host}|{method}|{endpoint}|{}", hit.detail),

@@ -913,3 +913,62 @@ fn kinds_are_stable_names() -> TestResult {
     assert!(vs.iter().all(|v| crate::KINDS.contains(&v.kind.as_str())));
     Ok(())
 }
+
+#[test]
+fn listings_of_other_servers() -> TestResult {
+    let apache = b"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2 Final//EN\">\n<html>\n <head>\n  <title>Index of /backup</title>\n </head>\n <body>\n<h1>Index of /backup</h1>\n  <table>\n   <tr><th valign=\"top\"><img src=\"/icons/blank.gif\" alt=\"[ICO]\"></th><th><a href=\"?C=N;O=D\">Name</a></th><th><a href=\"?C=M;O=A\">Last modified</a></th></tr>\n";
+    let iis = b"<html><head><title>www.example.com - /files/</title></head><body><H1>www.example.com - /files/</H1><hr>\n\n<pre><A HREF=\"/\">[To Parent Directory]</A><br><br> 3/1/2024  9:12 AM        12 <A HREF=\"/files/a.txt\">a.txt</A><br></pre><hr></body></html>";
+    for (server, page) in [("Apache", &apache[..]), ("IIS", &iis[..])] {
+        let vs = scan_all(&[get("/backup/", 200, &[HTML], page)], &[])?;
+        assert!(
+            vs.iter()
+                .any(|v| v.kind == "directory_listing" && v.title.contains(server)),
+            "{server}: {vs:?}"
+        );
+    }
+    // A page that talks about listings is not one.
+    let blog = b"<html><head><title>How to disable Index of / pages</title></head><body>Turn autoindex off.</body></html>";
+    let vs = scan_all(&[get("/blog/autoindex", 200, &SAFE_HEADERS, blog)], &[])?;
+    assert!(!has(&vs, "directory_listing"), "{vs:?}");
+    Ok(())
+}
+
+#[test]
+fn admin_consoles_by_content() -> TestResult {
+    let cases: &[(&str, &[u8])] = &[
+        ("/manager/html", b"<html><head><title>/manager</title></head><body><table><tr><td><font size=\"+2\">Tomcat Web Application Manager</font></td></tr></table>"),
+        ("/phpmyadmin/", b"<!DOCTYPE HTML><html lang='en' dir='ltr'><head><title>phpMyAdmin</title>"),
+        ("/actuator/env", br#"{"activeProfiles":["prod"],"propertySources":[{"name":"server.ports","properties":{}}]}"#),
+        ("/server-status", b"<html><head>\n<title>Apache Status</title>\n</head><body>\n<h1>Apache Server Status for localhost (via 127.0.0.1)</h1>"),
+    ];
+    for (path, body) in cases {
+        let vs = scan_all(&[get(path, 200, &[HTML], body)], &[])?;
+        assert!(has(&vs, "exposed_admin"), "{path}: {vs:?}");
+        let vs = scan_all(&[get(path, 403, &[HTML], body)], &[])?;
+        assert!(!has(&vs, "exposed_admin"), "{path} 403: {vs:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn long_names_from_traffic_stay_capped() -> TestResult {
+    let name = "n".repeat(10_000);
+    let target = format!("/s?{name}=%3Cscript%3Ex%3C%2Fscript%3E");
+    let vs = scan_all(
+        &[get(
+            &target,
+            200,
+            &[HTML],
+            b"<html><script>x</script></html>",
+        )],
+        &[],
+    )?;
+    let x: Vec<_> = vs.iter().filter(|v| v.kind == "reflected_xss").collect();
+    assert_eq!(x.len(), 1);
+    assert!(
+        x[0].key.len() < 600 && x[0].title.chars().count() < 300,
+        "{}",
+        x[0].key.len()
+    );
+    Ok(())
+}

@@ -356,6 +356,8 @@ fn is_id_segment(seg: &str) -> bool {
 
 /// Most request parameters looked at per exchange.
 const MAX_PARAMS: usize = 64;
+/// Longest parameter name kept.
+const MAX_NAME_LEN: usize = 128;
 /// Longest parameter value kept.
 const MAX_PARAM_LEN: usize = 4096;
 
@@ -386,6 +388,11 @@ fn parse_urlencoded(s: &str, out: &mut Vec<(String, String)>) {
             continue;
         }
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let k = if k.len() > MAX_NAME_LEN {
+            &k[..floor_char(k.as_bytes(), MAX_NAME_LEN)]
+        } else {
+            k
+        };
         let v = if v.len() > MAX_PARAM_LEN {
             &v[..floor_char(v.as_bytes(), MAX_PARAM_LEN)]
         } else {

@@ -83,6 +83,23 @@ const CASES: &[(u16, &str, &str, bool, &str)] = &[
         "Java stack trace (java.lang.NullPointerException",
     ),
     (3001, "/ok", "stack_trace", false, ""),
+    (
+        3002,
+        "/error.php",
+        "stack_trace",
+        true,
+        "PHP stack trace (Fatal error",
+    ),
+    (3002, "/ok.php", "stack_trace", false, ""),
+    (3002, "/ok.php", "version_disclosure", true, "PHP/8"),
+    (
+        3003,
+        "/price",
+        "stack_trace",
+        true,
+        "Ruby stack trace (NoMethodError",
+    ),
+    (3003, "/ok", "stack_trace", false, ""),
     (80, "/search?q=%27", "sql_error", true, "SQLite"),
     (8080, "/search?q=phone", "sql_error", false, ""),
     (
