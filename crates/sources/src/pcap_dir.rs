@@ -9,15 +9,17 @@
 //! A damaged file is read up to the damage, counted in [`SourceStats::errors`] and logged; the
 //! source goes on with the next file.
 //!
-//! Finished files are recorded, one name per line, in a state file (by default
-//! `.periscope-done` in the directory), rewritten atomically after each file, so a restart
-//! does not read them again. Names of files no longer in the directory are dropped from it when
+//! Finished files are recorded, one line per file (name, modification time in nanoseconds and
+//! size, tab-separated), in a state file (by default `.periscope-done` in the directory),
+//! rewritten atomically after each file, so a restart does not read them again. A file that
+//! reappears under a finished name with another modification time or size is new and is read:
+//! ring rotation (`tcpdump -C … -W N`) reuses names. Names of files no longer in the directory are dropped from it when
 //! it is rewritten, which bounds it by the directory's size. Optionally finished files are
 //! deleted or moved elsewhere (off by default).
 
 use crate::{FrameBatch, SourceError, SourceStats};
 use periscope_capture::CaptureReader;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -88,9 +90,35 @@ struct Seen {
     unchanged_since: Instant,
 }
 
+/// Modification time (ns since the epoch) and size of a file when it was read; `None` for
+/// entries of a state file that recorded names only.
+type Stamp = Option<(u64, u64)>;
+
+fn stamp(mtime: SystemTime, size: u64) -> Stamp {
+    let ns = mtime
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    Some((ns, size))
+}
+
+/// Reads the state file's lines: `name`, or `name<TAB>mtime_ns<TAB>size`.
+fn parse_state(text: &str) -> BTreeMap<String, Stamp> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let name = fields.next().unwrap_or_default().to_string();
+            let mtime = fields.next().and_then(|f| f.parse().ok());
+            let size = fields.next().and_then(|f| f.parse().ok());
+            (name, mtime.zip(size))
+        })
+        .collect()
+}
+
 /// The file being read.
 struct Current {
     name: String,
+    stamp: Stamp,
     reader: CaptureReader,
 }
 
@@ -98,7 +126,7 @@ struct Current {
 pub struct PcapDirSource {
     cfg: PcapDirConfig,
     state_path: PathBuf,
-    done: BTreeSet<String>,
+    done: BTreeMap<String, Stamp>,
     seen: HashMap<String, Seen>,
     current: Option<Current>,
     last_scan: Option<Instant>,
@@ -141,12 +169,8 @@ impl PcapDirSource {
         }
         let state_path = cfg.state_path();
         let done = match std::fs::read_to_string(&state_path) {
-            Ok(text) => text
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(str::to_string)
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeSet::new(),
+            Ok(text) => parse_state(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(source) => {
                 return Err(SourceError::Directory {
                     path: state_path,
@@ -172,7 +196,7 @@ impl PcapDirSource {
 
     /// Names of the files read to the end (as in the state file).
     pub fn done_files(&self) -> impl Iterator<Item = &str> {
-        self.done.iter().map(String::as_str)
+        self.done.keys().map(String::as_str)
     }
 
     /// Clears `out` and fills it with frames of the oldest completed file not read yet. When no
@@ -219,8 +243,15 @@ impl PcapDirSource {
         let Some(last) = candidates.len().checked_sub(1) else {
             return Ok(());
         };
-        for (i, (name, _, _)) in candidates.iter().enumerate() {
-            if self.done.contains(name) {
+        for (i, (name, mtime, size)) in candidates.iter().enumerate() {
+            let stamp = stamp(*mtime, *size);
+            // Done, unless a file of that name was written again since (a name-only entry
+            // cannot tell, and counts as done).
+            if self
+                .done
+                .get(name)
+                .is_some_and(|done| done.is_none() || *done == stamp)
+            {
                 continue;
             }
             let newer_exists = i < last;
@@ -238,6 +269,7 @@ impl PcapDirSource {
                     tracing::info!(file = %path.display(), "reading capture file");
                     self.current = Some(Current {
                         name: name.clone(),
+                        stamp,
                         reader,
                     });
                     return Ok(());
@@ -245,7 +277,7 @@ impl PcapDirSource {
                 Err(e) => {
                     tracing::warn!(file = %path.display(), error = %e, "capture file skipped");
                     self.stats.errors.fetch_add(1, Relaxed);
-                    self.finish_file(name.clone())?;
+                    self.finish_file(name.clone(), stamp)?;
                 }
             }
         }
@@ -338,21 +370,21 @@ impl PcapDirSource {
         }
         if finished {
             if let Some(done) = self.current.take() {
-                self.finish_file(done.name)?;
+                self.finish_file(done.name, done.stamp)?;
             }
         }
         Ok(())
     }
 
     /// Records a finished file, rewrites the state file, then deletes or moves the file.
-    fn finish_file(&mut self, name: String) -> Result<(), SourceError> {
+    fn finish_file(&mut self, name: String, stamp: Stamp) -> Result<(), SourceError> {
         let path = self.cfg.dir.join(&name);
-        self.done.insert(name.clone());
+        self.done.insert(name.clone(), stamp);
         self.stats.files_done.fetch_add(1, Relaxed);
         // Forget names whose files are gone (deleted, moved, or rotated away by the writer).
         let present = &self.seen;
         self.done
-            .retain(|n| n == &name || present.contains_key(n) || self.cfg.dir.join(n).exists());
+            .retain(|n, _| n == &name || present.contains_key(n) || self.cfg.dir.join(n).exists());
         self.write_state()?;
         let result = match &self.cfg.after_read {
             AfterRead::Keep => Ok(()),
@@ -372,8 +404,11 @@ impl PcapDirSource {
             source,
         };
         let mut text = String::new();
-        for n in &self.done {
-            text.push_str(n);
+        for (name, stamp) in &self.done {
+            text.push_str(name);
+            if let Some((mtime, size)) = stamp {
+                text.push_str(&format!("\t{mtime}\t{size}"));
+            }
             text.push('\n');
         }
         let tmp = tmp_path(&self.state_path);
@@ -386,4 +421,22 @@ fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_owned();
     name.push(".tmp");
     path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_lines_with_and_without_stamps() {
+        let state =
+            parse_state("a.pcap\t1700000000000000000\t4096\nold-format.pcap\n\nbad\tx\ty\n");
+        assert_eq!(
+            state.get("a.pcap"),
+            Some(&Some((1_700_000_000_000_000_000, 4096)))
+        );
+        assert_eq!(state.get("old-format.pcap"), Some(&None));
+        assert_eq!(state.get("bad"), Some(&None));
+        assert_eq!(state.len(), 3);
+    }
 }

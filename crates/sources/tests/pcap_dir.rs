@@ -94,8 +94,10 @@ fn files_written_while_watching_are_read_once_complete() -> TestResult {
     );
     let snap = source.stats().snapshot();
     assert_eq!((snap.files_done, snap.errors), (2, 0), "{snap:?}");
-    let state = std::fs::read_to_string(dir.join(".periscope-done"))?;
-    assert_eq!(state, "cap-1.pcap\ncap-2.pcap\n");
+    assert_eq!(
+        state_names(&dir.join(".periscope-done")),
+        ["cap-1.pcap", "cap-2.pcap"]
+    );
 
     // A restart reads nothing again.
     let mut again = PcapDirSource::open(cfg.clone())?;
@@ -123,7 +125,18 @@ fn files_written_while_watching_are_read_once_complete() -> TestResult {
 }
 
 fn again_done(dir: &Path, name: &str) -> bool {
-    std::fs::read_to_string(dir.join(".periscope-done")).is_ok_and(|s| s.lines().any(|l| l == name))
+    state_names(&dir.join(".periscope-done"))
+        .iter()
+        .any(|n| n == name)
+}
+
+/// The file names of a state file (each line: name, then tab-separated mtime and size).
+fn state_names(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+        .collect()
 }
 
 #[test]
@@ -158,8 +171,11 @@ fn finished_files_can_be_moved_away() -> TestResult {
     assert_eq!(frames.len(), 2 * want);
     assert!(!dir.join("b.pcap").exists() && !dir.join("c.pcap").exists());
     assert_eq!(source.stats().snapshot().files_done, 2);
-    let state = std::fs::read_to_string(dir.join(".periscope-done"))?;
-    assert_eq!(state, "c.pcap\n", "names of deleted files are pruned");
+    assert_eq!(
+        state_names(&dir.join(".periscope-done")),
+        ["c.pcap"],
+        "names of deleted files are pruned"
+    );
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
@@ -287,10 +303,36 @@ fn state_file_inside_the_directory_is_not_read() -> TestResult {
     assert_eq!(frames.len(), want);
     let snap = source.stats().snapshot();
     assert_eq!((snap.files_done, snap.errors), (1, 0), "{snap:?}");
-    assert_eq!(
-        std::fs::read_to_string(dir.join("done-list.txt"))?,
-        "a.pcap\n"
-    );
+    assert_eq!(state_names(&dir.join("done-list.txt")), ["a.pcap"]);
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// Ring rotation (`tcpdump -C … -W N`) writes new captures under old names: a finished name
+/// whose file changed is read again, across a restart too; an unchanged one is not.
+#[test]
+fn a_name_written_again_is_read_again() -> TestResult {
+    let dir = temp_dir("ring")?;
+    std::fs::copy(data("rotated-1.pcap"), dir.join("ring0.pcap"))?;
+    std::fs::copy(data("rotated-2.pcap"), dir.join("ring1.pcap"))?;
+    let mut cfg = PcapDirConfig::new(&dir);
+    cfg.settle = Duration::ZERO;
+    cfg.scan_every = Duration::from_millis(50);
+    let one = read_capture(&data("rotated-1.pcap"))?.len();
+    let two = read_capture(&data("rotated-2.pcap"))?.len();
+    let sample = read_capture(&data("sample.pcap"))?.len();
+    let mut source = PcapDirSource::open(cfg.clone())?;
+    let first = drain(&mut source, Duration::from_secs(5), |_| false)?;
+    assert_eq!(first.len(), one + two);
+    drop(source);
+
+    // The writer comes round again and overwrites ring0 with another capture.
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::copy(data("sample.pcap"), dir.join("ring0.pcap"))?;
+    let mut source = PcapDirSource::open(cfg)?;
+    let second = drain(&mut source, Duration::from_secs(5), |_| false)?;
+    assert_eq!(second.len(), sample, "only the rewritten file is read");
+    assert_eq!(source.stats().snapshot().files_done, 1);
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
