@@ -2,7 +2,7 @@
 //! getting 2xx. See the crate docs for the heuristic's limits.
 
 use crate::identity::{self, hash_of};
-use crate::incidents::Contribution;
+use crate::incidents::{span, Contribution};
 use crate::window::DistinctWindow;
 use crate::{entry, paths, put, secs, Behaviour, Ctx};
 use periscope_model::{Event, Severity};
@@ -61,6 +61,7 @@ impl Behaviour {
         }
         w.ok = w.ok.saturating_add(1);
         let n = w.ids.insert(c.ts, hash_of(id), window, min);
+        let since = w.ids.oldest();
         // Ownership: the first ordinary reader of an object owns it; a walker claims nothing.
         let walking = n * 2 >= min;
         let owner = self.owners.get(&object).copied();
@@ -90,6 +91,7 @@ impl Behaviour {
                 exchange_id: Some(c.ex.id),
                 target: Some(&endpoint),
                 count,
+                since,
             },
             || {
                 let mut inc = c.incident("bola", Severity::High, Vec::new());
@@ -98,12 +100,12 @@ impl Behaviour {
             },
             |inc| {
                 inc.summary = format!(
-                    "{} read {}+ distinct ids of {} on {} within {} s ({} of {} requests 2xx{}{})",
+                    "{} read {}+ distinct ids of {} on {} {} ({} of {} requests 2xx{}{})",
                     user,
                     min,
                     endpoint,
                     c.host,
-                    window.as_secs(),
+                    span(inc),
                     oks,
                     requests,
                     if sequential * 2 >= requests {

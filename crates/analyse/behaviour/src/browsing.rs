@@ -3,7 +3,7 @@
 //! `/.well-known/`) is ignored, and login attempts are counted as logins, not as paths.
 
 use crate::identity::hash_of;
-use crate::incidents::Contribution;
+use crate::incidents::{span, Contribution};
 use crate::{paths, secs, Behaviour, Ctx};
 use periscope_model::{Event, Severity};
 
@@ -19,10 +19,9 @@ impl Behaviour {
         );
         let key = format!("forced_browsing|{}|{}", c.ip, c.host);
         let open = self.tracker.is_open(&key);
-        let n = self
-            .source(c.ip)
-            .missing
-            .insert(c.ts, hash_of((c.host, c.path)), window, min);
+        let missing = &mut self.source(c.ip).missing;
+        let n = missing.insert(c.ts, hash_of((c.host, c.path)), window, min);
+        let since = missing.oldest();
         if !open && n < min {
             return;
         }
@@ -34,16 +33,21 @@ impl Behaviour {
                 exchange_id: Some(c.ex.id),
                 target: Some(c.path),
                 count,
+                since,
             },
-            || (c.incident("forced_browsing", Severity::Medium, Vec::new()), 1),
+            || {
+                (
+                    c.incident("forced_browsing", Severity::Medium, Vec::new()),
+                    1,
+                )
+            },
             |inc| {
                 inc.summary = format!(
-                    "{} requests from {} for missing paths on {} ({} distinct within {} s at the start)",
+                    "{} requests for missing paths (404/403/401/410) from {} on {} {}",
                     inc.count,
                     c.ip,
                     c.host,
-                    min,
-                    window.as_secs()
+                    span(inc),
                 );
             },
             out,

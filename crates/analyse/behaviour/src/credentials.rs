@@ -3,11 +3,11 @@
 //! login attempt and its result are is decided in [`crate::login`].
 
 use crate::identity::{self, hash_of};
-use crate::incidents::Contribution;
+use crate::incidents::{span, Contribution};
 use crate::login::{self, LoginResult};
 use crate::window::DistinctWindow;
 use crate::{entry, secs, Behaviour, Ctx};
-use periscope_model::{Event, Incident, Severity};
+use periscope_model::{Event, Incident, Severity, Timestamp};
 use std::net::IpAddr;
 
 /// What is remembered about one account.
@@ -90,6 +90,7 @@ impl Behaviour {
             st.sources.push(c.ip);
         }
         let sources = st.sources.len();
+        let since = st.failures.oldest();
         let open = self.tracker.is_open(key);
         if !open && n < min {
             return;
@@ -102,15 +103,17 @@ impl Behaviour {
                 exchange_id: Some(c.ex.id),
                 target: Some(account),
                 count,
+                since,
             },
             || (c.incident("brute_force", Severity::Medium, Vec::new()), 1),
             |inc| {
                 let success = inc.severity >= Severity::High;
                 inc.summary = format!(
-                    "{} failed logins for account {:?} on {} from {}{} source{}{}",
+                    "{} failed logins for account {:?} on {} {} from {}{} source{}{}",
                     inc.count,
                     account,
                     c.host,
+                    span(inc),
                     sources,
                     if sources >= MAX_ACCOUNT_SOURCES {
                         "+"
@@ -142,20 +145,14 @@ impl Behaviour {
         let account_hash = hash_of((c.host, account));
         // Per source IP.
         let min = self.cfg.stuffing_min_accounts;
-        let n = self
-            .source(c.ip)
-            .failed_accounts
-            .insert(c.ts, account_hash, window, min);
+        let failed = &mut self.source(c.ip).failed_accounts;
+        let n = failed.insert(c.ts, account_hash, window, min);
+        let since = failed.oldest();
         let open = self.tracker.is_open(ip_key);
         if open || n >= min {
-            self.add_stuffing(
-                c,
-                account,
-                ip_key,
-                if open { 1 } else { n as u64 },
-                None,
-                out,
-            );
+            let count = if open { 1 } else { n as u64 };
+            let opening = Opening { count, since, min };
+            self.add_stuffing(c, account, ip_key, opening, None, out);
         }
         // Per fingerprint, across source IPs.
         let min = self.cfg.stuffing_min_accounts_fingerprint;
@@ -166,16 +163,12 @@ impl Behaviour {
         );
         let n = st.accounts.insert(c.ts, account_hash, window, min);
         let ips = st.ips.insert(c.ts, hash_of(c.ip), window, 16);
+        let since = st.accounts.oldest();
         let open = self.tracker.is_open(fp_key);
         if open || (n >= min && ips >= 2) {
-            self.add_stuffing(
-                c,
-                account,
-                fp_key,
-                if open { 1 } else { n as u64 },
-                Some(fp),
-                out,
-            );
+            let count = if open { 1 } else { n as u64 };
+            let opening = Opening { count, since, min };
+            self.add_stuffing(c, account, fp_key, opening, Some(fp), out);
         }
     }
 
@@ -184,7 +177,7 @@ impl Behaviour {
         c: &Ctx<'_>,
         account: &str,
         key: &str,
-        count: u64,
+        opening: Opening,
         fingerprint: Option<u64>,
         out: &mut Vec<Event>,
     ) {
@@ -194,7 +187,8 @@ impl Behaviour {
                 ts: c.ts,
                 exchange_id: Some(c.ex.id),
                 target: Some(account),
-                count,
+                count: opening.count,
+                since: opening.since,
             },
             || {
                 let mut inc = c.incident("credential_stuffing", Severity::High, Vec::new());
@@ -213,10 +207,12 @@ impl Behaviour {
                     None => c.ip.to_string(),
                 };
                 inc.summary = format!(
-                    "{} failed logins across many accounts on {} from {}{}",
+                    "{} failed logins for {}+ distinct accounts on {} from {} {}{}",
                     inc.count,
+                    opening.min,
                     c.host,
                     from,
+                    span(inc),
                     if success {
                         "; then a login succeeded"
                     } else {
@@ -227,4 +223,12 @@ impl Behaviour {
             out,
         );
     }
+}
+
+/// How a stuffing incident opens: the count so far (distinct accounts; each had a failure),
+/// since when, and the threshold it crossed.
+struct Opening {
+    count: u64,
+    since: Option<Timestamp>,
+    min: usize,
 }

@@ -1,7 +1,7 @@
 //! Attack hits grouped: an `attack` incident per (source IP, host, class), and a `campaign` per
 //! source IP once its attacks span several classes or hosts.
 
-use crate::incidents::Contribution;
+use crate::incidents::{span, Contribution};
 use crate::{secs, Behaviour, Ctx};
 use periscope_model::{Attack, Event, Outcome, Severity, Timestamp};
 
@@ -12,6 +12,8 @@ pub(crate) struct AttackHistory {
     pub(crate) hosts: Vec<(String, Timestamp)>,
     pub(crate) hits: u64,
     pub(crate) worst: Option<Outcome>,
+    /// When the first of `hits` was seen.
+    pub(crate) first: Timestamp,
 }
 
 /// Classes and hosts remembered per source for campaigns.
@@ -70,18 +72,19 @@ impl Behaviour {
                 exchange_id: Some(c.ex.id),
                 target: Some(c.path),
                 count: 1,
+                since: None,
             },
             || (c.incident("attack", severity, vec![a.class.clone()]), min),
             |inc| {
                 inc.severity = inc.severity.max(severity);
                 inc.outcome = Some(worse(inc.outcome, a.outcome));
                 inc.summary = format!(
-                    "{} {} hits from {} against {} ({} targets listed), worst outcome {}",
+                    "{} {} hits from {} against {} {}, worst outcome {}",
                     inc.count,
                     a.class,
                     c.ip,
                     c.host,
-                    inc.targets.len(),
+                    span(inc),
                     outcome_name(inc.outcome),
                 );
             },
@@ -99,6 +102,9 @@ impl Behaviour {
             h.hits = 0;
             h.worst = None;
         }
+        if h.hits == 0 {
+            h.first = c.ts;
+        }
         remember(&mut h.classes, &a.class, c.ts);
         remember(&mut h.hosts, c.host, c.ts);
         h.hits += 1;
@@ -108,7 +114,7 @@ impl Behaviour {
         }
         let classes: Vec<String> = h.classes.iter().map(|(c, _)| c.clone()).collect();
         let hosts: Vec<String> = h.hosts.iter().map(|(h, _)| h.clone()).collect();
-        let (hits, worst) = (h.hits, h.worst);
+        let (hits, worst, first) = (h.hits, h.worst, h.first);
         let key = format!("campaign|{}", c.ip);
         let count = if self.tracker.is_open(&key) { 1 } else { hits };
         self.tracker.add(
@@ -118,6 +124,7 @@ impl Behaviour {
                 exchange_id: Some(c.ex.id),
                 target: Some(c.path),
                 count,
+                since: Some(first),
             },
             || (c.incident("campaign", Severity::Medium, Vec::new()), 1),
             |inc| {
@@ -134,9 +141,10 @@ impl Behaviour {
                     _ => Severity::Medium,
                 };
                 inc.summary = format!(
-                    "{} attack hits from {} in {} classes ({}) against {} hosts ({})",
+                    "{} attack hits from {} {} in {} classes ({}) against {} hosts ({})",
                     inc.count,
                     c.ip,
+                    span(inc),
                     inc.classes.len(),
                     inc.classes.join(", "),
                     hosts.len(),

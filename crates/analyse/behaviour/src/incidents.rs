@@ -22,6 +22,9 @@ pub struct Contribution<'a> {
     pub target: Option<&'a str>,
     /// How much `count` grows.
     pub count: u64,
+    /// When what opens the incident began (the oldest entry of the detector's window), if
+    /// earlier than `ts`.
+    pub since: Option<Timestamp>,
 }
 
 struct Open {
@@ -132,7 +135,7 @@ impl Tracker {
             }
             let (mut incident, min_count) = open();
             incident.key = key.to_string();
-            incident.first_seen = c.ts;
+            incident.first_seen = c.since.map_or(c.ts, |s| s.min(c.ts));
             incident.last_seen = c.ts;
             self.open.put(
                 key.to_string(),
@@ -196,6 +199,7 @@ impl Tracker {
                 exchange_id: None,
                 target: None,
                 count: 0,
+                since: None,
             },
             unreachable_open,
             update,
@@ -248,6 +252,16 @@ impl Tracker {
 /// placeholder rather than panicking.
 fn unreachable_open() -> (Incident, u64) {
     (blank("unknown"), u64::MAX)
+}
+
+/// How long an incident has lasted, for summaries: `in 12 s`, `in 7 min`, `in 2 h`.
+pub fn span(inc: &Incident) -> String {
+    let s = inc.last_seen.since(inc.first_seen).as_secs();
+    match s {
+        0..=119 => format!("in {s} s"),
+        120..=7199 => format!("in {} min", s / 60),
+        _ => format!("in {} h", s / 3600),
+    }
 }
 
 /// An incident of `kind` with empty fields, for openers to fill in.

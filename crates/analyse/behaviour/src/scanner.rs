@@ -179,6 +179,7 @@ impl Behaviour {
                 exchange_id: Some(c.ex.id),
                 target: Some(c.path),
                 count: 1,
+                since: None,
             },
             || (c.incident("scanner", Severity::Medium, Vec::new()), 1),
             |inc| {

@@ -50,6 +50,13 @@ impl DistinctWindow {
         }
     }
 
+    /// When the oldest item held was seen (whole seconds).
+    pub fn oldest(&self) -> Option<Timestamp> {
+        self.entries
+            .front()
+            .map(|(t, _)| Timestamp::from_secs_nanos(u64::from(*t), 0))
+    }
+
     /// Distinct items held.
     pub fn len(&self) -> usize {
         self.entries.len()
