@@ -172,14 +172,24 @@ impl Behaviour {
         if !src.scanner {
             return;
         }
+        // Opened by behaviour: the requests that showed it count, from the first of them.
+        let by_behaviour = !open && tool.is_none() && flagged_by_detection.is_none();
+        let (count, since) = if by_behaviour {
+            (
+                src.error_paths.len().max(1) as u64,
+                src.error_paths.oldest(),
+            )
+        } else {
+            (1, None)
+        };
         self.tracker.add(
             &key,
             Contribution {
                 ts: c.ts,
                 exchange_id: Some(c.ex.id),
                 target: Some(c.path),
-                count: 1,
-                since: None,
+                count,
+                since,
             },
             || (c.incident("scanner", Severity::Medium, Vec::new()), 1),
             |inc| {

@@ -949,3 +949,65 @@ fn ordinary_traffic_raises_nothing_and_is_cheap() -> Result<(), ConfigError> {
     assert!(inc.is_empty(), "{:?}", kinds(&inc));
     Ok(())
 }
+
+#[test]
+fn small_reordering_gives_the_same_incidents() -> Result<(), ConfigError> {
+    // Several workers deliver exchanges slightly out of order: the same incidents with the
+    // same final counts must come out.
+    let mut items = Vec::new();
+    let mut id = 0u64;
+    for i in 0..60u64 {
+        id += 1;
+        items.push((
+            get("198.51.100.1", &format!("/p{i}"), 404)
+                .at(id, i * 300)
+                .build(),
+            Vec::new(),
+        ));
+        id += 1;
+        let e = get("198.51.100.2", "/?q=1'--", 200)
+            .at(id, i * 300 + 100)
+            .build();
+        let a = vec![attack(
+            &e,
+            if i % 2 == 0 { "sqli" } else { "xss" },
+            Outcome::Failed,
+        )];
+        items.push((e, a));
+        id += 1;
+        items.push((
+            form_login("198.51.100.3", "root", 401, "")
+                .at(id, i * 300 + 200)
+                .build(),
+            Vec::new(),
+        ));
+    }
+    let last_counts = |inc: &[Incident]| {
+        let mut m: Vec<(String, u64)> = kinds(inc)
+            .into_iter()
+            .map(|(_, key)| {
+                let c = inc
+                    .iter()
+                    .filter(|i| i.key == key)
+                    .map(|i| i.count)
+                    .max()
+                    .unwrap_or(0);
+                (key, c)
+            })
+            .collect();
+        m.sort();
+        m
+    };
+    let ordered = run(BehaviourConfig::default(), &items)?;
+    // Swap neighbours in blocks of three: up to 0.6 s of disorder.
+    let mut shuffled = items.clone();
+    for chunk in shuffled.chunks_mut(3) {
+        chunk.reverse();
+    }
+    let reordered = run(BehaviourConfig::default(), &shuffled)?;
+    assert_eq!(last_counts(&ordered), last_counts(&reordered));
+    assert!(kinds(&ordered).iter().any(|(k, _)| k == "forced_browsing"));
+    assert!(kinds(&ordered).iter().any(|(k, _)| k == "campaign"));
+    assert!(kinds(&ordered).iter().any(|(k, _)| k == "brute_force"));
+    Ok(())
+}

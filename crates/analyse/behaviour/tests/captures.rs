@@ -158,6 +158,21 @@ fn check_all(dir: &Path) -> Result<()> {
     );
     assert!(inc.len() < 40, "scanner: {} lines", inc.len());
 
+    let inc = run("stealthscan", BehaviourConfig::default())?;
+    let scanner: Vec<_> = inc.iter().filter(|i| i.kind == "scanner").collect();
+    assert!(
+        scanner.iter().any(|i| i.summary.contains("behaviour")),
+        "stealthscan: a scanner by behaviour: {inc:#?}"
+    );
+    assert_eq!(
+        kinds(&inc).iter().filter(|(k, _)| k == "scanner").count(),
+        1
+    );
+    assert!(
+        has(&inc, "forced_browsing") && has(&inc, "campaign"),
+        "{inc:#?}"
+    );
+
     // Benign traffic raises no behavioural incident. Attack incidents here would only group
     // detection's hits: detection currently flags the crawler's same-host `Referer:
     // http://10.78.0.2/` as SSRF (rule ssrf_url:private), which is detection's to fix; it is
