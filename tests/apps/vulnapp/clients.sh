@@ -23,6 +23,8 @@ c "$PH/error.php" "$PH/ok.php"
 c "$RB/price" "$RB/ok"
 # SQL error (a quote breaks the query) and a clean search.
 c "$A/search?q=%27" "$H/search?q=phone"
+# An SQL injection whose database error proves it reached the query (a confirmed attack).
+c -G --data-urlencode "q=' AND extractvalue(1,concat(0x7e,version()))--" "$A/search"
 # Reflected XSS, unescaped and escaped.
 c "$A/hello?name=%3Cscript%3Ealert(1)%3C/script%3E" "$H/hello-safe?name=%3Cscript%3Ealert(1)%3C/script%3E"
 # Open redirect, and a redirect that stays on the host.
