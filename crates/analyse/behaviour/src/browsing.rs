@@ -17,9 +17,9 @@ impl Behaviour {
             secs(self.cfg.forced_browsing_window_secs),
             self.cfg.forced_browsing_min_paths,
         );
-        let key = format!("forced_browsing|{}|{}", c.ip, c.host);
+        let key = format!("forced_browsing|{}|{}", c.src_label, c.host);
         let open = self.tracker.is_open(&key);
-        let missing = &mut self.source(c.ip).missing;
+        let missing = &mut self.source(c.src).missing;
         let n = missing.insert(c.ts, hash_of((c.host, c.path)), window, min);
         let since = missing.oldest();
         if !open && n < min {
@@ -45,7 +45,7 @@ impl Behaviour {
                 inc.summary = format!(
                     "{} requests for missing paths (404/403/401/410) from {} on {} {}",
                     inc.count,
-                    c.ip,
+                    c.src_label,
                     c.host,
                     span(inc),
                 );

@@ -13,6 +13,11 @@ pub struct BehaviourConfig {
     /// peer is the client. A header from any other peer is ignored (it is trivially forged).
     pub trusted_proxies: Vec<String>,
 
+    /// IPv6 clients are counted per network of this prefix length by the per-source detectors
+    /// (an attacker rotates addresses inside its /64 at will); 128 counts each address.
+    /// Default 64.
+    pub ipv6_source_prefix: u8,
+
     /// An incident (of any kind) closes when nothing was added to it for this long. Default 600.
     pub idle_gap_secs: u64,
     /// An open incident that keeps growing is re-emitted (same key) at most this often, unless its
@@ -90,6 +95,7 @@ impl Default for BehaviourConfig {
     fn default() -> Self {
         BehaviourConfig {
             trusted_proxies: Vec::new(),
+            ipv6_source_prefix: 64,
             idle_gap_secs: 600,
             reemit_secs: 60,
             attack_min_hits: 1,
@@ -132,6 +138,12 @@ impl BehaviourConfig {
                 key: "trusted_proxies",
                 reason: format!("{p:?}: {reason}"),
             })?;
+        }
+        if !(1..=128).contains(&self.ipv6_source_prefix) {
+            return Err(ConfigError::Invalid {
+                key: "ipv6_source_prefix",
+                reason: format!("{} is outside 1..=128", self.ipv6_source_prefix),
+            });
         }
         let positive_secs = [
             ("idle_gap_secs", self.idle_gap_secs),

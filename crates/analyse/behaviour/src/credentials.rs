@@ -37,12 +37,12 @@ impl Behaviour {
         out: &mut Vec<Event>,
     ) {
         let account = if attempt.account.is_empty() {
-            format!("(unnamed, from {})", c.ip)
+            format!("(unnamed, from {})", c.src_label)
         } else {
             attempt.account.clone()
         };
         let bf_key = format!("brute_force|{}|{}", c.host, account);
-        let cs_key = format!("credential_stuffing|ip:{}", c.ip);
+        let cs_key = format!("credential_stuffing|ip:{}", c.src_label);
         let headers = &c.req().headers;
         let fp = identity::fingerprint(headers);
         let fp_key = format!("credential_stuffing|fp:{fp:016x}");
@@ -145,7 +145,7 @@ impl Behaviour {
         let account_hash = hash_of((c.host, account));
         // Per source IP.
         let min = self.cfg.stuffing_min_accounts;
-        let failed = &mut self.source(c.ip).failed_accounts;
+        let failed = &mut self.source(c.src).failed_accounts;
         let n = failed.insert(c.ts, account_hash, window, min);
         let since = failed.oldest();
         let open = self.tracker.is_open(ip_key);
@@ -162,7 +162,7 @@ impl Behaviour {
             &mut self.stats.evicted_fingerprints,
         );
         let n = st.accounts.insert(c.ts, account_hash, window, min);
-        let ips = st.ips.insert(c.ts, hash_of(c.ip), window, 16);
+        let ips = st.ips.insert(c.ts, hash_of(c.src), window, 16);
         let since = st.accounts.oldest();
         let open = self.tracker.is_open(fp_key);
         if open || (n >= min && ips >= 2) {
@@ -204,7 +204,7 @@ impl Behaviour {
                         "one client fingerprint (User-Agent {:?}) over several addresses",
                         identity::cap(c.req().headers.get("user-agent").unwrap_or(""), 60)
                     ),
-                    None => c.ip.to_string(),
+                    None => c.src_label.to_string(),
                 };
                 inc.summary = format!(
                     "{} failed logins for {}+ distinct accounts on {} from {} {}{}",

@@ -62,7 +62,7 @@ fn attack_severity(class: &str, outcome: Outcome) -> Severity {
 impl Behaviour {
     /// `attack` per (source, host, class) and `campaign` per source.
     pub(crate) fn on_attack(&mut self, c: &Ctx<'_>, a: &Attack, out: &mut Vec<Event>) {
-        let key = format!("attack|{}|{}|{}", c.ip, c.host, a.class);
+        let key = format!("attack|{}|{}|{}", c.src_label, c.host, a.class);
         let severity = attack_severity(&a.class, a.outcome);
         let min = self.cfg.attack_min_hits;
         self.tracker.add(
@@ -82,7 +82,7 @@ impl Behaviour {
                     "{} {} hits from {} against {} {}, worst outcome {}",
                     inc.count,
                     a.class,
-                    c.ip,
+                    c.src_label,
                     c.host,
                     span(inc),
                     outcome_name(inc.outcome),
@@ -94,7 +94,7 @@ impl Behaviour {
         // Campaign: the source's recent classes and hosts.
         let idle = secs(self.cfg.idle_gap_secs);
         let (min_classes, min_hosts) = (self.cfg.campaign_min_classes, self.cfg.campaign_min_hosts);
-        let src = self.source(c.ip);
+        let src = self.source(c.src);
         let h = src.attacks.get_or_insert_with(Default::default);
         h.classes.retain(|(_, t)| c.ts.since(*t) <= idle);
         h.hosts.retain(|(_, t)| c.ts.since(*t) <= idle);
@@ -115,7 +115,7 @@ impl Behaviour {
         let classes: Vec<String> = h.classes.iter().map(|(c, _)| c.clone()).collect();
         let hosts: Vec<String> = h.hosts.iter().map(|(h, _)| h.clone()).collect();
         let (hits, worst, first) = (h.hits, h.worst, h.first);
-        let key = format!("campaign|{}", c.ip);
+        let key = format!("campaign|{}", c.src_label);
         let count = if self.tracker.is_open(&key) { 1 } else { hits };
         self.tracker.add(
             &key,
@@ -143,7 +143,7 @@ impl Behaviour {
                 inc.summary = format!(
                     "{} attack hits from {} {} in {} classes ({}) against {} hosts ({})",
                     inc.count,
-                    c.ip,
+                    c.src_label,
                     span(inc),
                     inc.classes.len(),
                     inc.classes.join(", "),

@@ -6,7 +6,7 @@
 //!   the rightmost address in `X-Forwarded-For` (then `Forwarded`, then `X-Real-IP`) that is not
 //!   itself a trusted proxy. Per-source incidents use it: `attack`, `campaign`,
 //!   `forced_browsing`, `credential_stuffing` (per IP), `scanner`. Attackers rarely log in, and
-//!   one attacker may use many accounts.
+//!   one attacker may use many accounts. IPv6 sources are counted per /64 ([`Source`]).
 //! - the **user**: a JWT `sub` (signature not verified: good enough to tell users apart, not to
 //!   trust), an API key, an opaque bearer token, a Basic-auth user or a session cookie, else
 //!   the source IP. Per-user incidents use it: `bola` (which also needs a user, see there).
@@ -74,6 +74,46 @@ fn canonical(ip: IpAddr) -> IpAddr {
             .map(IpAddr::V4)
             .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
+    }
+}
+
+/// A source as the per-source detectors count it: an IPv4 address, or an IPv6 network of the
+/// configured prefix (default /64: one subscriber's or host's block, inside which an attacker
+/// picks new addresses at will). Shown as `203.0.113.9` or `2001:db8:1:2::/64`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Source {
+    /// The address, with the bits beyond the prefix cleared.
+    pub addr: IpAddr,
+    /// Prefix length (32 for IPv4).
+    pub prefix: u8,
+}
+
+impl Source {
+    /// The source of `ip` with IPv6 addresses grouped by `v6_prefix` bits.
+    pub fn of(ip: IpAddr, v6_prefix: u8) -> Source {
+        match canonical(ip) {
+            IpAddr::V6(a) => {
+                let prefix = v6_prefix.clamp(1, 128);
+                let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+                Source {
+                    addr: IpAddr::V6((u128::from(a) & mask).into()),
+                    prefix,
+                }
+            }
+            v4 => Source {
+                addr: v4,
+                prefix: 32,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.addr {
+            IpAddr::V6(a) if self.prefix < 128 => write!(f, "{a}/{}", self.prefix),
+            a => write!(f, "{a}"),
+        }
     }
 }
 

@@ -13,7 +13,10 @@
 //! | `bola` | user, host, endpoint | one authenticated user reads ≥ 25 distinct ids of one templated endpoint in 10 min, mostly 2xx |
 //! | `scanner` | source IP | a tool's User-Agent or interaction domain, or ≥ 30 paths answered 4xx plus ≥ 3 attack classes in 5 min |
 //!
-//! Which identity each kind uses is described in [`identity`]. Every incident is emitted when it
+//! "Source IP" is the real client address (behind a configured trusted proxy, the one it
+//! forwarded for), IPv6 grouped per /64; "user" is the JWT subject, session, API key or Basic
+//! user. Which identity each kind uses, and why, is described in [`identity`]; `brute_force`
+//! is keyed by the account attacked, whoever tries it. Every incident is emitted when it
 //! opens, again (same `key`) as it grows — at most once a minute unless its severity or outcome
 //! changes — and once more when it closes after 10 idle minutes if it changed: a text reader
 //! sees a few lines per incident, not one per request (see [`incidents`]).
@@ -275,6 +278,7 @@ impl Behaviour {
             return;
         };
         let ip = self.resolver.source_ip(ex);
+        let source = identity::Source::of(ip, self.cfg.ipv6_source_prefix);
         let host = paths::host(ex);
         let path = paths::path(&req.target);
         let status = ex.response.as_ref().map(|r| r.status);
@@ -283,6 +287,8 @@ impl Behaviour {
             req,
             ts,
             ip,
+            src: source.addr,
+            src_label: source,
             host: &host,
             path,
             status,
@@ -334,7 +340,12 @@ struct Ctx<'a> {
     ex: &'a Exchange,
     req: &'a periscope_model::Request,
     ts: Timestamp,
+    /// The client's address.
     ip: IpAddr,
+    /// What per-source state and keys use: the address, or its IPv6 network.
+    src: IpAddr,
+    /// `src` as shown in keys and summaries.
+    src_label: identity::Source,
     host: &'a str,
     path: &'a str,
     status: Option<u16>,
@@ -349,7 +360,7 @@ impl Ctx<'_> {
     fn incident(&self, kind: &str, severity: Severity, classes: Vec<String>) -> Incident {
         Incident {
             severity,
-            client: format!("ip:{}", self.ip),
+            client: format!("ip:{}", self.src_label),
             client_ip: self.ip,
             host: self.host.to_string(),
             classes,

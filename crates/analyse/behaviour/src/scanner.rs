@@ -121,12 +121,12 @@ impl Behaviour {
         // The common case (an ordinary request of a source not known as a scanner) costs one
         // table lookup and no allocation.
         if tool.is_none() && flagged_by_detection.is_none() && !client_error && !other_classes {
-            match self.sources.get(&c.ip) {
+            match self.sources.get(&c.src) {
                 Some(s) if s.scanner => {}
                 _ => return,
             }
         }
-        let key = format!("scanner|{}", c.ip);
+        let key = format!("scanner|{}", c.src_label);
         let open = self.tracker.is_open(&key);
         let mut reason = if open {
             None
@@ -147,7 +147,7 @@ impl Behaviour {
             self.cfg.scanner_min_error_paths,
             self.cfg.scanner_min_classes,
         );
-        let src = self.source(c.ip);
+        let src = self.source(c.src);
         if client_error {
             src.error_paths
                 .insert(c.ts, hash_of((c.host, c.path)), window, min_paths);
@@ -194,7 +194,7 @@ impl Behaviour {
             || (c.incident("scanner", Severity::Medium, Vec::new()), 1),
             |inc| {
                 if let Some(r) = reason {
-                    inc.summary = format!("scanner at {}: {r}", c.ip);
+                    inc.summary = format!("scanner at {}: {r}", c.src_label);
                 }
                 let head = inc.summary.split("; ").next().unwrap_or("").to_string();
                 inc.summary = format!("{head}; {} requests", inc.count);

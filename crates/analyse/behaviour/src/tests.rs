@@ -272,6 +272,10 @@ fn config_errors_name_the_key() {
             idle_gap_secs: 0,
             ..Default::default()
         },
+        BehaviourConfig {
+            ipv6_source_prefix: 0,
+            ..Default::default()
+        },
     ];
     let keys = [
         "forced_browsing_min_paths",
@@ -279,6 +283,7 @@ fn config_errors_name_the_key() {
         "bola_min_success_ratio",
         "max_sources",
         "idle_gap_secs",
+        "ipv6_source_prefix",
     ];
     for (cfg, key) in bad.into_iter().zip(keys) {
         match Behaviour::new(cfg) {
@@ -1009,5 +1014,30 @@ fn small_reordering_gives_the_same_incidents() -> Result<(), ConfigError> {
     assert!(kinds(&ordered).iter().any(|(k, _)| k == "forced_browsing"));
     assert!(kinds(&ordered).iter().any(|(k, _)| k == "campaign"));
     assert!(kinds(&ordered).iter().any(|(k, _)| k == "brute_force"));
+    Ok(())
+}
+
+#[test]
+fn ipv6_sources_are_counted_per_network() -> Result<(), ConfigError> {
+    // A dirbuster that takes a new address in its /64 for every request.
+    let walk = plain((0..30u64).map(|i| {
+        get(
+            &format!("2001:db8:1:2::{:x}", i + 1),
+            &format!("/p{i}"),
+            404,
+        )
+        .at(i + 1, i * 100)
+    }));
+    let inc = run(BehaviourConfig::default(), &walk)?;
+    assert_eq!(count_kind(&inc, "forced_browsing"), 1, "{inc:?}");
+    assert!(
+        inc.iter().all(|i| i.client == "ip:2001:db8:1:2::/64"),
+        "{inc:?}"
+    );
+    let per_address = BehaviourConfig {
+        ipv6_source_prefix: 128,
+        ..Default::default()
+    };
+    assert_eq!(count_kind(&run(per_address, &walk)?, "forced_browsing"), 0);
     Ok(())
 }
