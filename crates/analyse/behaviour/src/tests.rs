@@ -1041,3 +1041,47 @@ fn ipv6_sources_are_counted_per_network() -> Result<(), ConfigError> {
     assert_eq!(count_kind(&run(per_address, &walk)?, "forced_browsing"), 0);
     Ok(())
 }
+
+#[test]
+fn basic_auth_and_json_brute_force() -> Result<(), ConfigError> {
+    let cfg = BehaviourConfig::default();
+    let min = cfg.brute_force_min_failures;
+    let basic = |n: usize| {
+        plain((0..n as u64).map(|i| {
+            let cred = base64::engine::general_purpose::STANDARD.encode(format!("admin:pw{i}"));
+            get("203.0.113.20", "/admin/", 401)
+                .header("Authorization", &format!("Basic {cred}"))
+                .at(i + 1, i * 400)
+        }))
+    };
+    assert_eq!(
+        count_kind(&run(cfg.clone(), &basic(min - 1))?, "brute_force"),
+        0
+    );
+    let inc = run(cfg.clone(), &basic(min))?;
+    assert_eq!(count_kind(&inc, "brute_force"), 1);
+    // Basic-auth guesses are logins, not missing paths.
+    assert_eq!(count_kind(&inc, "forced_browsing"), 0);
+    let json = |n: usize| {
+        plain((0..n as u64).map(|i| {
+            let mut e = get("203.0.113.21", "/api/login", 401);
+            e.method = "POST".into();
+            e.headers
+                .push(("Content-Type".into(), "application/json".into()));
+            e.body =
+                format!(r#"{{"email":"CEO@corp.example","password":"guess{i}"}}"#).into_bytes();
+            e.at(i + 1, i * 400)
+        }))
+    };
+    assert_eq!(
+        count_kind(&run(cfg.clone(), &json(min - 1))?, "brute_force"),
+        0
+    );
+    let inc = run(cfg, &json(min))?;
+    assert!(
+        inc.iter()
+            .any(|i| i.kind == "brute_force" && i.targets == ["ceo@corp.example"]),
+        "{inc:?}"
+    );
+    Ok(())
+}
