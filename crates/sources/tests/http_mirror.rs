@@ -385,7 +385,7 @@ fn direct(addr: SocketAddr, local_port: u16) -> Result<String, String> {
 
 #[test]
 fn untrusted_peers_and_a_full_queue() -> TestResult {
-    if let Some(why) = skip_reason(&["curl"]) {
+    if let Some(why) = missing_tool(&["curl"]) {
         eprintln!("SKIP untrusted_peers_and_a_full_queue: {why}");
         return Ok(());
     }

@@ -88,6 +88,14 @@ pub fn thread_in_ns<T: Send + 'static>(
     }))
 }
 
+/// Why a test that needs only these tools cannot run here, if it cannot.
+pub fn missing_tool(tools: &[&str]) -> Option<String> {
+    tools
+        .iter()
+        .find(|t| which(t).is_none())
+        .map(|t| format!("{t} is not installed"))
+}
+
 /// Why tests needing root and namespaces cannot run here, if they cannot.
 pub fn skip_reason(tools: &[&str]) -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
