@@ -18,6 +18,7 @@ have editcap || need_pkgs+=(wireshark-common)
 have ethtool || need_pkgs+=(ethtool)
 have openssl || need_pkgs+=(openssl)
 have wrk || need_pkgs+=(wrk)
+have tcpreplay || need_pkgs+=(tcpreplay)
 # promtool and the Prometheus server check and scrape /metrics for real.
 have promtool || need_pkgs+=(prometheus)
 [ -e /usr/include/pcap/pcap.h ] || need_pkgs+=(libpcap-dev)
