@@ -110,25 +110,28 @@ impl Detector {
 
     /// [`Detector::inspect`], with counts of the work done.
     pub fn inspect_detailed(&self, req: &Request) -> Inspection {
-        let (pts, dropped) = points::extract(req, &self.cfg);
         let mut found = Vec::new();
         let mut hits: Vec<Hit> = Vec::new();
-        for p in &pts {
+        let mut points = 0usize;
+        // Each point is scanned where it is found: values are lent by the extractor, and
+        // only a hit copies its name and value.
+        let dropped = points::visit(req, &self.cfg, &mut |name, value, kind| {
+            points += 1;
             found.clear();
             self.rules.scan(
-                &p.value,
-                p.kind,
-                &p.name,
+                value,
+                kind,
+                name,
                 self.cfg.excerpt_len,
                 self.cfg.min_score,
                 &mut found,
             );
-            let full = full_decode(&p.value);
-            if matches!(full, Cow::Owned(_)) && full != p.value {
+            let full = full_decode(value);
+            if matches!(full, Cow::Owned(_)) && full != value {
                 self.rules.scan(
                     &full,
-                    p.kind,
-                    &p.name,
+                    kind,
+                    name,
                     self.cfg.excerpt_len,
                     self.cfg.min_score,
                     &mut found,
@@ -140,7 +143,7 @@ impl Detector {
                 }
                 match hits
                     .iter_mut()
-                    .find(|h| h.class == f.class && h.point == p.name)
+                    .find(|h| h.class == f.class && h.point == name)
                 {
                     Some(h) if h.score >= f.score => {}
                     Some(h) => {
@@ -150,7 +153,7 @@ impl Detector {
                     }
                     None => hits.push(Hit {
                         class: f.class,
-                        point: p.name.clone(),
+                        point: name.to_owned(),
                         rule: f.rule,
                         excerpt: f.excerpt,
                         score: f.score,
@@ -158,7 +161,7 @@ impl Detector {
                     }),
                 }
             }
-        }
+        });
         // A payload found in the whole path and in one segment is reported at the segment.
         let seg_classes: Vec<Class> = hits
             .iter()
@@ -171,7 +174,7 @@ impl Detector {
         hits.truncate(self.cfg.max_hits);
         Inspection {
             hits,
-            points: pts.len(),
+            points,
             dropped_points: dropped,
         }
     }

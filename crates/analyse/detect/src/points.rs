@@ -37,38 +37,46 @@ pub struct Point {
     pub kind: PointKind,
 }
 
-/// Collects points with a cap on their number and size.
-pub(crate) struct Points<'c> {
-    pub list: Vec<Point>,
+/// Hands each point to a sink as it is found, with a cap on their number and size. The
+/// value is lent, not copied: the detector scans it in place, and only a hit keeps a copy.
+pub(crate) struct Points<'c, 's> {
     cfg: &'c DetectConfig,
+    taken: usize,
     /// Points dropped at the cap (reported as a counter by the caller).
     pub dropped: usize,
+    sink: &'s mut dyn FnMut(&str, &str, PointKind),
 }
 
-impl<'c> Points<'c> {
-    pub fn new(cfg: &'c DetectConfig) -> Self {
+impl<'c, 's> Points<'c, 's> {
+    pub fn new(cfg: &'c DetectConfig, sink: &'s mut dyn FnMut(&str, &str, PointKind)) -> Self {
         Points {
-            list: Vec::new(),
             cfg,
+            taken: 0,
             dropped: 0,
+            sink,
         }
     }
 
-    pub fn push(&mut self, name: String, value: &str, kind: PointKind) {
+    pub fn push(&mut self, name: &str, value: &str, kind: PointKind) {
         if value.is_empty() {
             return;
         }
-        if self.list.len() >= self.cfg.max_points {
+        if self.taken >= self.cfg.max_points {
             self.dropped += 1;
             return;
         }
-        let value = cap_str(value, self.cfg.max_value_len);
-        self.list.push(Point {
-            name,
-            value: value.to_owned(),
-            kind,
-        });
+        self.taken += 1;
+        (self.sink)(name, cap_str(value, self.cfg.max_value_len), kind);
     }
+}
+
+/// `a.b` without the formatting machinery (point names are built for every value).
+fn dotted(a: &str, b: &str) -> String {
+    let mut s = String::with_capacity(a.len() + 1 + b.len());
+    s.push_str(a);
+    s.push('.');
+    s.push_str(b);
+    s
 }
 
 /// Cuts `s` at `max` bytes on a character boundary.
@@ -85,7 +93,25 @@ pub fn cap_str(s: &str, max: usize) -> &str {
 
 /// Extracts every point of `req`, and how many were dropped at [`DetectConfig::max_points`].
 pub fn extract(req: &Request, cfg: &DetectConfig) -> (Vec<Point>, usize) {
-    let mut p = Points::new(cfg);
+    let mut list = Vec::new();
+    let dropped = visit(req, cfg, &mut |name, value, kind| {
+        list.push(Point {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            kind,
+        })
+    });
+    (list, dropped)
+}
+
+/// Calls `sink(name, value, kind)` for every point of `req`, in the order of [`extract`],
+/// and returns how many points were dropped at [`DetectConfig::max_points`].
+pub(crate) fn visit(
+    req: &Request,
+    cfg: &DetectConfig,
+    sink: &mut dyn FnMut(&str, &str, PointKind),
+) -> usize {
+    let mut p = Points::new(cfg, sink);
     let target = req.target.as_str();
     // Absolute form: drop scheme and authority.
     let target = match target.find("://") {
@@ -115,7 +141,7 @@ pub fn extract(req: &Request, cfg: &DetectConfig) -> (Vec<Point>, usize) {
                 let k = k.trim();
                 let v = v.trim();
                 let v = decode::url_decode(v, false);
-                value_points(&format!("cookie.{k}"), &v, PointKind::Value, &mut p, cfg, 0);
+                value_points(&dotted("cookie", k), &v, PointKind::Value, &mut p, cfg, 0);
             }
             continue;
         }
@@ -127,7 +153,7 @@ pub fn extract(req: &Request, cfg: &DetectConfig) -> (Vec<Point>, usize) {
             }
         }
         value_points(
-            &format!("header.{lname}"),
+            &dotted("header", &lname),
             value,
             PointKind::Header,
             &mut p,
@@ -136,12 +162,12 @@ pub fn extract(req: &Request, cfg: &DetectConfig) -> (Vec<Point>, usize) {
         );
     }
     body_points(req, &mut p, cfg);
-    (p.list, p.dropped)
+    p.dropped
 }
 
-fn path_points(path: &str, p: &mut Points<'_>, cfg: &DetectConfig) {
+fn path_points(path: &str, p: &mut Points<'_, '_>, cfg: &DetectConfig) {
     let decoded = decode::url_decode(path, false);
-    p.push("path".into(), &decoded, PointKind::Path);
+    p.push("path", &decoded, PointKind::Path);
     // Standard base64 contains `/`: a payload encoded into the path spans segments.
     let whole = path.trim_start_matches('/');
     if whole.contains('/') {
@@ -158,7 +184,7 @@ fn path_points(path: &str, p: &mut Points<'_>, cfg: &DetectConfig) {
     if let Some(last) = segs.last() {
         if let Some((_, ext)) = last.rsplit_once('.') {
             if !ext.is_empty() && ext.len() <= 16 {
-                p.push("path.ext".into(), ext, PointKind::PathExt);
+                p.push("path.ext", ext, PointKind::PathExt);
             }
         }
     }
@@ -168,7 +194,7 @@ fn path_points(path: &str, p: &mut Points<'_>, cfg: &DetectConfig) {
 pub(crate) fn form_points(
     s: &str,
     prefix: &str,
-    p: &mut Points<'_>,
+    p: &mut Points<'_, '_>,
     cfg: &DetectConfig,
     depth: usize,
 ) {
@@ -183,9 +209,9 @@ pub(crate) fn form_points(
         };
         let k = decode::url_decode(k, true);
         let v = decode::url_decode(v, true);
-        let name = format!("{prefix}.{}", bracket_name(&k));
+        let name = dotted(prefix, &bracket_name(&k));
         if k.len() > 2 || k.contains('$') {
-            p.push(format!("{name}.name"), &k, PointKind::Key);
+            p.push(&dotted(&name, "name"), &k, PointKind::Key);
         }
         // A name no form builder would produce, or a name with no value, is probably a
         // payload cut at its own `=`: look at the whole pair as one value too.
@@ -195,14 +221,7 @@ pub(crate) fn form_points(
         });
         if odd_name || (v.is_empty() && k.len() >= 8) {
             let whole = decode::url_decode(pair, true);
-            value_points(
-                &format!("{prefix}.{}", bracket_name(&k)),
-                &whole,
-                PointKind::Value,
-                p,
-                cfg,
-                depth,
-            );
+            value_points(&name, &whole, PointKind::Value, p, cfg, depth);
         }
         value_points(&name, &v, PointKind::Value, p, cfg, depth);
     }
@@ -229,20 +248,20 @@ pub(crate) fn value_points(
     name: &str,
     v: &str,
     kind: PointKind,
-    p: &mut Points<'_>,
+    p: &mut Points<'_, '_>,
     cfg: &DetectConfig,
     depth: usize,
 ) {
-    p.push(name.to_owned(), v, kind);
+    p.push(name, v, kind);
     if depth >= cfg.max_decode_depth {
         return;
     }
     let t = v.trim_start();
     if (t.starts_with('{') || t.starts_with('[')) && t.len() > 1 {
-        json_points(&format!("{name}.json"), t, p, cfg, depth + 1);
+        json_points(&dotted(name, "json"), t, p, cfg, depth + 1);
     } else if let Some((h, pl)) = decode::jwt_parts(v) {
-        json_points(&format!("{name}.jwt.header"), &h, p, cfg, depth + 1);
-        json_points(&format!("{name}.jwt.payload"), &pl, p, cfg, depth + 1);
+        json_points(&dotted(name, "jwt.header"), &h, p, cfg, depth + 1);
+        json_points(&dotted(name, "jwt.payload"), &pl, p, cfg, depth + 1);
     } else if let Some(text) = decode::base64_text(v, cfg.max_value_len).or_else(|| {
         // `+` of base64 read as a space by form decoding (prose has other characters too:
         // don't copy it to find that out).
@@ -257,7 +276,7 @@ pub(crate) fn value_points(
         .flatten()
     }) {
         value_points(
-            &format!("{name}.base64"),
+            &dotted(name, "base64"),
             &text,
             PointKind::Value,
             p,
@@ -272,20 +291,20 @@ pub(crate) fn value_points(
 pub(crate) fn json_points(
     prefix: &str,
     s: &str,
-    p: &mut Points<'_>,
+    p: &mut Points<'_, '_>,
     cfg: &DetectConfig,
     depth: usize,
 ) {
     match serde_json::from_str::<serde_json::Value>(s) {
         Ok(v) => walk_json(prefix, &v, p, cfg, depth, 0),
-        Err(_) => p.push(prefix.to_owned(), s, PointKind::Value),
+        Err(_) => p.push(prefix, s, PointKind::Value),
     }
 }
 
 fn walk_json(
     name: &str,
     v: &serde_json::Value,
-    p: &mut Points<'_>,
+    p: &mut Points<'_, '_>,
     cfg: &DetectConfig,
     depth: usize,
     level: usize,
@@ -296,7 +315,7 @@ fn walk_json(
     }
     match v {
         Value::String(s) => value_points(name, s, PointKind::Value, p, cfg, depth),
-        Value::Number(n) => p.push(name.to_owned(), &n.to_string(), PointKind::Value),
+        Value::Number(n) => p.push(name, &n.to_string(), PointKind::Value),
         Value::Bool(_) | Value::Null => {}
         Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
@@ -305,9 +324,9 @@ fn walk_json(
         }
         Value::Object(o) => {
             for (k, x) in o {
-                let child = format!("{name}.{k}");
+                let child = dotted(name, k);
                 if k.len() > 2 || k.starts_with('$') {
-                    p.push(format!("{child}.name"), k, PointKind::Key);
+                    p.push(&dotted(&child, "name"), k, PointKind::Key);
                 }
                 walk_json(&child, x, p, cfg, depth, level + 1);
             }
@@ -315,7 +334,7 @@ fn walk_json(
     }
 }
 
-fn body_points(req: &Request, p: &mut Points<'_>, cfg: &DetectConfig) {
+fn body_points(req: &Request, p: &mut Points<'_, '_>, cfg: &DetectConfig) {
     let data = &req.body.data;
     if data.is_empty() {
         return;
@@ -371,7 +390,7 @@ fn body_points(req: &Request, p: &mut Points<'_>, cfg: &DetectConfig) {
         }
         json_points("body.json", trimmed, p, cfg, 0);
     } else if ct.contains("xml") || (!ct.starts_with("text/") && trimmed.starts_with('<')) {
-        p.push("body.xml".into(), &text, PointKind::Body);
+        p.push("body.xml", &text, PointKind::Body);
         xml_text_points(&text, p);
     } else if ct.contains("x-www-form-urlencoded")
         || (ct.is_empty() && text.contains('=') && !text.contains(' '))
@@ -382,16 +401,16 @@ fn body_points(req: &Request, p: &mut Points<'_>, cfg: &DetectConfig) {
         // (an upload of random bytes matched xss). A raw Java serialized object (AC ED) is
         // binary too, and stays scanned for deserialization.
     } else {
-        p.push("body.text".into(), &text, PointKind::Body);
+        p.push("body.text", &text, PointKind::Body);
         if let Some(t) = decode::base64_text(&text, cfg.max_value_len) {
-            p.push("body.text.base64".into(), &t, PointKind::Body);
+            p.push("body.text.base64", &t, PointKind::Body);
         }
     }
 }
 
 /// GraphQL: the query text itself (for structure), and each string literal argument as a value.
-fn graphql_query_points(name: &str, q: &str, p: &mut Points<'_>) {
-    p.push(name.to_owned(), q, PointKind::Body);
+fn graphql_query_points(name: &str, q: &str, p: &mut Points<'_, '_>) {
+    p.push(name, q, PointKind::Body);
     let mut rest = q;
     let mut n = 0;
     while let Some(start) = rest.find('"') {
@@ -411,7 +430,7 @@ fn graphql_query_points(name: &str, q: &str, p: &mut Points<'_>) {
         let Some(e) = end else { break };
         let lit = after.get(..e).unwrap_or("");
         p.push(
-            format!("{name}.arg{n}"),
+            &format!("{name}.arg{n}"),
             &decode::backslash_decode(lit),
             PointKind::Value,
         );
@@ -421,14 +440,14 @@ fn graphql_query_points(name: &str, q: &str, p: &mut Points<'_>) {
 }
 
 /// Text nodes and attribute values of an XML document, named after their element.
-fn xml_text_points(x: &str, p: &mut Points<'_>) {
+fn xml_text_points(x: &str, p: &mut Points<'_, '_>) {
     let mut rest = x;
     let mut tag = String::new();
     while let Some(lt) = rest.find('<') {
         let text = rest.get(..lt).unwrap_or("").trim();
         if !text.is_empty() && !tag.is_empty() {
             let v = crate::decode::html_decode(text);
-            p.push(format!("body.xml.{tag}"), &v, PointKind::Value);
+            p.push(&dotted("body.xml", &tag), &v, PointKind::Value);
         }
         let after = rest.get(lt + 1..).unwrap_or("");
         let gt = after.find('>').unwrap_or(after.len());
@@ -448,7 +467,7 @@ fn multipart_points(
     _ct_lower: &str,
     ct: &str,
     data: &[u8],
-    p: &mut Points<'_>,
+    p: &mut Points<'_, '_>,
     cfg: &DetectConfig,
 ) {
     let boundary = ct
@@ -458,7 +477,7 @@ fn multipart_points(
         .map(|(_, v)| v.trim().trim_matches('"').to_owned());
     let Some(boundary) = boundary.filter(|b| !b.is_empty()) else {
         p.push(
-            "body.multipart".into(),
+            "body.multipart",
             &String::from_utf8_lossy(data),
             PointKind::Body,
         );
@@ -513,7 +532,7 @@ fn multipart_points(
                 pct = hv.trim().to_ascii_lowercase();
             } else if !hn.is_empty() {
                 p.push(
-                    format!("body.multipart.{name}.header.{hn}"),
+                    &format!("body.multipart.{name}.header.{hn}"),
                     hv.trim(),
                     PointKind::Header,
                 );
@@ -521,7 +540,7 @@ fn multipart_points(
         }
         let pname = format!("body.multipart.{name}");
         if let Some(f) = &filename {
-            p.push(format!("{pname}.filename"), f, PointKind::Value);
+            p.push(&dotted(&pname, "filename"), f, PointKind::Value);
         }
         // File contents: text files are checked (web shells, XML with entities); binary is not.
         if let Some(text) = decode::printable_text(
@@ -531,7 +550,7 @@ fn multipart_points(
             if pct.contains("json") {
                 json_points(&pname, &text, p, cfg, 0);
             } else if filename.is_some() {
-                p.push(format!("{pname}.content"), &text, PointKind::Body);
+                p.push(&dotted(&pname, "content"), &text, PointKind::Body);
             } else {
                 value_points(&pname, &text, PointKind::Value, p, cfg, 0);
             }

@@ -1454,7 +1454,9 @@ fn shell(s: &str) -> Hit {
     let mut best: Hit = None;
     // Command positions: the start, or after a separator.
     let mut positions: Vec<(usize, bool)> = vec![(0, false)];
-    let words = t.split_whitespace().count();
+    // Counted only when a backtick needs it: this runs on every value with a `;` or `&`.
+    let word_count = std::cell::OnceCell::new();
+    let words = || *word_count.get_or_init(|| t.split_whitespace().count());
     // `-c id`: the argument of `sh -c` is a command line.
     if let Some(rest) = t.trim_start().strip_prefix("-c ") {
         positions.push((t.len() - rest.len(), true));
@@ -1472,7 +1474,7 @@ fn shell(s: &str) -> Hit {
             // (a space before the opening backtick, many words around).
             b'`' => {
                 let before = i.checked_sub(1).and_then(|j| bytes.get(j)).copied();
-                if !(matches!(before, Some(b' ' | b'\n' | b'(')) && words >= 6) {
+                if !(matches!(before, Some(b' ' | b'\n' | b'(')) && words() >= 6) {
                     positions.push((i + 1, true));
                 }
             }
