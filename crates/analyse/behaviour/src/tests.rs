@@ -1085,3 +1085,19 @@ fn basic_auth_and_json_brute_force() -> Result<(), ConfigError> {
     );
     Ok(())
 }
+
+#[test]
+fn config_reads_from_a_file_and_names_unknown_keys() {
+    let cfg: Result<BehaviourConfig, _> = serde_json::from_str(
+        r#"{"trusted_proxies": ["10.0.0.0/8"], "brute_force_min_failures": 5}"#,
+    );
+    assert!(cfg.is_ok_and(|c| c.brute_force_min_failures == 5 && c.bola_min_ids == 25));
+    let typo: Result<BehaviourConfig, _> = serde_json::from_str(r#"{"brute_force_min": 5}"#);
+    assert!(typo.is_err_and(|e| e.to_string().contains("brute_force_min")));
+}
+
+#[test]
+fn the_analyser_can_move_to_another_thread() {
+    fn send<T: Send>() {}
+    send::<Behaviour>();
+}
