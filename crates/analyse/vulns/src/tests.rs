@@ -972,3 +972,14 @@ fn long_names_from_traffic_stay_capped() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn login_page_script_is_not_a_password_leak() -> TestResult {
+    let page = b"<html><form action=\"/login?password=\"><input type=password name=password></form><script>\nvar password = form.password.value;\nlet password=getPassword();\n</script></html>";
+    let vs = scan_all(&[get("/login", 200, &SAFE_HEADERS, page)], &[])?;
+    assert!(!has(&vs, "secret_in_response"), "{vs:?}");
+    let leak = b"<html><pre>db connection: host=db user=app password=Sup3rS3cret!</pre></html>";
+    let vs = scan_all(&[get("/debug", 200, &SAFE_HEADERS, leak)], &[])?;
+    assert!(has(&vs, "secret_in_response"), "{vs:?}");
+    Ok(())
+}

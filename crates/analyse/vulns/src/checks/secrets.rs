@@ -1,6 +1,8 @@
 //! Secrets in responses (`secret_in_response`): cloud keys (AWS, GCP, Azure), PEM private keys,
 //! Slack, GitHub and Stripe tokens, and passwords in JSON (`"password": "…"`) or in
-//! `password=…` text with a non-empty value. Evidence keeps a short prefix of the secret only.
+//! `password=…` text with a non-empty value (not a placeholder such as `********` or
+//! `{{password}}`, not script such as `form.password.value`, not a form field name inside an
+//! HTML tag). Evidence keeps a short prefix of the secret only.
 
 use super::{family, Ctx, Hit, Kind};
 use crate::text::masked_excerpt;
@@ -176,8 +178,9 @@ impl SecretRules {
                     continue;
                 }
                 if rule.name == "password in text"
-                    && ctx.body_kind == crate::text::BodyKind::Html
-                    && in_html_attribute(ctx.body, m.start())
+                    && (looks_like_code(m.as_bytes())
+                        || (ctx.body_kind == crate::text::BodyKind::Html
+                            && in_html_attribute(ctx.body, m.start())))
                 {
                     continue;
                 }
@@ -192,6 +195,22 @@ impl SecretRules {
             }
         }
     }
+}
+
+/// True for a value that is script, not a password: `form.password.value`, `getPw()`,
+/// `$pw`, `this.state.pw` (login pages assign passwords in JavaScript all the time).
+fn looks_like_code(v: &[u8]) -> bool {
+    if v.iter().any(|c| b"()[]{}$".contains(c)) {
+        return true;
+    }
+    // Dotted identifiers: `a.b`, `form.password.value`.
+    let parts: Vec<&[u8]> = v.split(|&c| c == b'.').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && (p[0].is_ascii_alphabetic() || p[0] == b'_')
+                && p.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        })
 }
 
 /// True when `pos` is inside an HTML tag (an `action="…?password=…"` or a link), where a
