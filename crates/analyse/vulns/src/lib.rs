@@ -30,7 +30,19 @@
 //! **Endpoint template:** our own small templater ([`endpoint_template`]: numeric ids, UUIDs,
 //! hashes, long tokens, e-mail addresses become `{id}`), since analysers do not import each other.
 //!
-//! **Plain HTTP:** see [`TrafficSource`]. **Limits:** the findings table holds
+//! **Decisions worth knowing:** *plain HTTP* — from a mirror or a file every parsed exchange was
+//! plaintext on the wire, except requests a TLS-terminating proxy marked
+//! (`X-Forwarded-Proto: https`); from the eBPF agent, ports in [`ScannerConfig::tls_ports`] are
+//! HTTPS (see [`TrafficSource`]). A session cookie's missing `Secure` and a missing HSTS header
+//! are reported only for exchanges known to be HTTPS (on plain HTTP the finding is
+//! `cleartext_credentials`); `HttpOnly` and `SameSite` always. Exposed files count only when the
+//! body looks like the file (soft-404 pages do not); stack traces in JSON count only under
+//! error-like keys, never under documentation keys; a JWT secret is weak only when the
+//! signature verifies with it. Evidence is capped near 200 characters, secrets keep a short
+//! prefix, and `name=value` assignments of secret-looking names are masked in every excerpt.
+//!
+//! **Time:** new findings are emitted at once; re-emission of changed ones runs on capture
+//! time, from [`Scanner::tick`] and from each exchange's timestamp. **Limits:** the findings table holds
 //! [`ScannerConfig::max_findings`] entries (LRU eviction, a changed entry is emitted before it
 //! goes); bodies are scanned up to [`ScannerConfig::max_scan_bytes`], only when they are text
 //! (HTML, JSON, XML, JavaScript, plain), and only the checks whose anchor strings one

@@ -983,3 +983,67 @@ fn login_page_script_is_not_a_password_leak() -> TestResult {
     assert!(has(&vs, "secret_in_response"), "{vs:?}");
     Ok(())
 }
+
+#[test]
+fn a_changed_finding_is_emitted_before_eviction() -> TestResult {
+    let cfg = ScannerConfig {
+        max_findings: 2,
+        reemit_interval: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let mut s = Scanner::new(cfg)?;
+    let mut out = Vec::new();
+    let trace =
+        b"Traceback (most recent call last):\n  File \"/a.py\", line 1, in f\nValueError: x\n";
+    let at = |i: u64, path: &str| {
+        ex_at(
+            i,
+            "GET",
+            path,
+            &[],
+            b"",
+            500,
+            &[("Content-Type", "text/plain")],
+            trace,
+        )
+    };
+    s.on_exchange(&at(0, "/a"), &[], &mut out);
+    s.on_exchange(&at(1, "/a"), &[], &mut out); // /a changed (count 2), not yet re-emitted
+    s.on_exchange(&at(2, "/b"), &[], &mut out);
+    s.on_exchange(&at(3, "/c"), &[], &mut out); // evicts /a, the least recently seen
+    let counts: Vec<(String, u64)> = out
+        .iter()
+        .filter_map(|e| match e {
+            Event::Vulnerability(v) => Some((v.endpoint.clone(), v.count)),
+            _ => None,
+        })
+        .collect();
+    let expected = [("/a", 1), ("/b", 1), ("/c", 1), ("/a", 2)].map(|(e, c)| (e.to_string(), c));
+    assert_eq!(counts, expected);
+    assert_eq!(s.stats().evicted, 1);
+    Ok(())
+}
+
+#[test]
+fn tick_reemits_on_capture_time_only() -> TestResult {
+    let mut s = Scanner::new(ScannerConfig::default())?;
+    let mut out = Vec::new();
+    let e = get("/", 200, &[("Server", "nginx/1.22.1")], b"");
+    s.on_exchange(&e, &[], &mut out);
+    s.on_exchange(&e, &[], &mut out);
+    assert_eq!(out.len(), 1);
+    s.tick(Timestamp::from_secs_nanos(T0 + 30, 0), &mut out);
+    assert_eq!(out.len(), 1, "too early");
+    s.tick(Timestamp::from_secs_nanos(T0 + 61, 0), &mut out);
+    assert_eq!(out.len(), 2);
+    s.tick(Timestamp::from_secs_nanos(T0 + 200, 0), &mut out);
+    s.finish(&mut out);
+    assert_eq!(out.len(), 2, "nothing changed since");
+    Ok(())
+}
+
+#[test]
+fn scanner_can_move_to_a_worker_thread() {
+    fn is_send<T: Send>() {}
+    is_send::<Scanner>();
+}

@@ -20,8 +20,8 @@ use lru::LruCache;
 use periscope_model::Severity;
 use regex::bytes::Regex;
 use sha2::{Sha256, Sha384, Sha512};
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
 
 /// The built-in list of common JWT secrets (one per line; `#` comments).
@@ -55,6 +55,9 @@ pub struct JwtCheck {
     secrets: Vec<Vec<u8>>,
     max_lifetime_secs: u64,
     cache: LruCache<u64, Vec<Weakness>>,
+    /// Keyed per process, so that nobody can craft a token whose hash collides with another's
+    /// cached verdict.
+    hasher: RandomState,
     token_re: Regex,
 }
 
@@ -77,6 +80,7 @@ impl JwtCheck {
             secrets,
             max_lifetime_secs,
             cache: LruCache::new(cache_size),
+            hasher: RandomState::new(),
             token_re: super::bre(
                 r"eyJ[A-Za-z0-9_-]{4,4096}\.eyJ[A-Za-z0-9_-]{2,4096}\.[A-Za-z0-9_-]{0,1024}",
             )?,
@@ -135,9 +139,7 @@ impl JwtCheck {
     }
 
     fn verdict(&mut self, token: &str, now_secs: u64) -> Vec<Weakness> {
-        let mut h = DefaultHasher::new();
-        token.hash(&mut h);
-        let key = h.finish();
+        let key = self.hasher.hash_one(token);
         if let Some(v) = self.cache.get(&key) {
             return v.clone();
         }
