@@ -850,6 +850,7 @@ fn a_million_sources_stay_within_the_caps() -> Result<(), ConfigError> {
     let mut b = Behaviour::new(cfg.clone())?;
     let mut out = Vec::new();
     let rss0 = rss_kib();
+    let cpu0 = thread_cpu();
     // Built once and readdressed: the test measures the analyser, not exchange building.
     let mut e = get("0.0.0.0", "/missing", 404).build();
     let mut login = form_login("0.0.0.0", "u", 401, "").build();
@@ -881,8 +882,9 @@ fn a_million_sources_stay_within_the_caps() -> Result<(), ConfigError> {
     let sizes = b.table_sizes();
     let est = b.memory_estimate();
     let rss1 = rss_kib();
+    let cpu = thread_cpu().zip(cpu0).map(|(a, b)| a.saturating_sub(b));
     println!(
-        "1 000 000 sources: tables {sizes:?}, estimate {:.1} MiB, RSS {:?} -> {:?} KiB; stats {:?}",
+        "1 000 000 sources: {cpu:?} CPU, tables {sizes:?}, estimate {:.1} MiB, RSS {:?} -> {:?} KiB; stats {:?}",
         est as f64 / 1048576.0,
         rss0,
         rss1,
