@@ -117,6 +117,9 @@ impl std::fmt::Display for Source {
     }
 }
 
+/// Forwarding hops looked at, from the right.
+const MAX_HOPS: usize = 32;
+
 /// Decides the source IP of requests.
 #[derive(Debug, Clone, Default)]
 pub struct ClientResolver {
@@ -143,14 +146,16 @@ impl ClientResolver {
             return peer;
         };
         let h = &req.headers;
-        let xff: Vec<&str> = h
+        let mut xff: Vec<&str> = h
             .get_all("x-forwarded-for")
             .flat_map(|v| v.split(','))
             .collect();
+        // Only the hops nearest to us can matter; a forged list may be long.
+        xff.drain(..xff.len().saturating_sub(MAX_HOPS));
         if let Some(ip) = self.rightmost_untrusted(xff.iter().filter_map(|s| parse_hop(s))) {
             return ip;
         }
-        let fwd: Vec<&str> = h
+        let mut fwd: Vec<&str> = h
             .get_all("forwarded")
             .flat_map(|v| v.split(','))
             .filter_map(|elem| {
@@ -160,6 +165,7 @@ impl ClientResolver {
                 })
             })
             .collect();
+        fwd.drain(..fwd.len().saturating_sub(MAX_HOPS));
         if let Some(ip) = self.rightmost_untrusted(fwd.iter().filter_map(|s| parse_hop(s))) {
             return ip;
         }

@@ -1103,3 +1103,109 @@ fn the_analyser_can_move_to_another_thread() {
     fn send<T: Send>() {}
     send::<Behaviour>();
 }
+
+#[test]
+fn a_full_incident_table_closes_its_oldest_incident() -> Result<(), ConfigError> {
+    let cfg = BehaviourConfig {
+        max_open_incidents: 2,
+        ..Default::default()
+    };
+    let mut b = Behaviour::new(cfg)?;
+    let mut out = Vec::new();
+    for (i, who) in ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        .iter()
+        .enumerate()
+    {
+        let e = get(who, "/?q=<svg onload=x>", 200)
+            .at(i as u64 + 1, i as u64 * 1000)
+            .build();
+        b.on_exchange(&e, &[attack(&e, "xss", Outcome::Failed)], &mut out);
+        // A second hit, held back by the re-emission rate limit.
+        let e = get(who, "/?q=<svg onload=y>", 200)
+            .at(i as u64 + 10, i as u64 * 1000 + 500)
+            .build();
+        b.on_exchange(&e, &[attack(&e, "xss", Outcome::Failed)], &mut out);
+    }
+    assert_eq!(b.table_sizes().open_incidents, 2);
+    assert_eq!(b.stats().evicted_incidents, 1);
+    let inc = incidents(out);
+    // Three openings, plus the first incident's final state when it was pushed out.
+    assert_eq!(inc.len(), 4, "{inc:?}");
+    assert!(
+        inc[2].client == "ip:203.0.113.1" && inc[2].count == 2,
+        "pushed out before the third opens: {inc:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn hostile_requests_do_not_panic() -> Result<(), ConfigError> {
+    // Random headers, targets and bodies (a small xorshift generator, fixed seed) through every
+    // detector, with trusted proxies so that forwarding headers are parsed too.
+    let cfg = BehaviourConfig {
+        trusted_proxies: vec!["0.0.0.0/0".into(), "::/0".into()],
+        ..Default::default()
+    };
+    let mut b = Behaviour::new(cfg)?;
+    let mut out = Vec::new();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let alphabet: &[u8] = b"aZ09 ,;:=/.[]%+\"{}@-_\x00\xff\xe2\x82";
+    let text = |n: usize, next: &mut dyn FnMut() -> u64| -> Vec<u8> {
+        (0..n)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect()
+    };
+    let names = [
+        "X-Forwarded-For",
+        "Forwarded",
+        "X-Real-IP",
+        "Authorization",
+        "Cookie",
+        "X-API-Key",
+        "Content-Type",
+        "User-Agent",
+        "Host",
+    ];
+    for i in 0..5000u64 {
+        let mut e = get("198.51.100.9", "/", 200);
+        e.target = String::from_utf8_lossy(&text((next() % 80) as usize, &mut next)).into_owned();
+        e.headers.clear();
+        for _ in 0..(next() % 8) {
+            let name = names[(next() % names.len() as u64) as usize];
+            let mut v = text((next() % 120) as usize, &mut next);
+            if next() % 3 == 0 {
+                let prefix: &[u8] = [
+                    b"Basic ".as_slice(),
+                    b"Bearer ey.ey.x",
+                    b"session=",
+                    b"application/json",
+                ][(next() % 4) as usize];
+                v.splice(0..0, prefix.iter().copied());
+            }
+            e.headers
+                .push((name.into(), String::from_utf8_lossy(&v).into_owned()));
+        }
+        e.method = "POST".into();
+        e.body = text((next() % 300) as usize, &mut next);
+        if next() % 2 == 0 {
+            e.body
+                .splice(0..0, br#"{"user":"a","password":"#.iter().copied());
+        }
+        e.status = [None, Some(200), Some(302), Some(401), Some(404)][(next() % 5) as usize];
+        let ex = e.at(i + 1, i * 10).build();
+        let a = if next() % 4 == 0 {
+            vec![attack(&ex, "sqli", Outcome::Unknown)]
+        } else {
+            Vec::new()
+        };
+        b.on_exchange(&ex, &a, &mut out);
+    }
+    b.finish(&mut out);
+    Ok(())
+}
