@@ -98,6 +98,26 @@ impl Scanner {
     /// to `out` at once; findings seen again are counted and re-emitted by [`Scanner::tick`] /
     /// [`Scanner::finish`] (also called here with the exchange's time).
     pub fn on_exchange(&mut self, ex: &Exchange, attacks: &[Attack], out: &mut Vec<Event>) {
+        self.scan(ex, attacks.iter(), out);
+    }
+
+    /// [`Scanner::on_exchange`] for a pipeline that holds the exchange's attacks as events
+    /// (`Event::Attack`), as the aggregator's group does: other events are ignored, nothing is
+    /// cloned.
+    pub fn on_exchange_events(&mut self, ex: &Exchange, events: &[Event], out: &mut Vec<Event>) {
+        let attacks = events.iter().filter_map(|e| match e {
+            Event::Attack(a) => Some(a.as_ref()),
+            _ => None,
+        });
+        self.scan(ex, attacks, out);
+    }
+
+    fn scan<'a>(
+        &mut self,
+        ex: &Exchange,
+        attacks: impl Iterator<Item = &'a Attack>,
+        out: &mut Vec<Event>,
+    ) {
         self.stats.exchanges += 1;
         let req = ex.request.as_ref();
         let resp = ex.response.as_ref();

@@ -704,8 +704,16 @@ fn confirmed_attacks() -> TestResult {
         "{c:?}"
     );
     assert_eq!(c[0].severity, periscope_model::Severity::Critical);
-    let vs = scan_all(&[e], &[attack(Outcome::Failed)])?;
+    let vs = scan_all(std::slice::from_ref(&e), &[attack(Outcome::Failed)])?;
     assert!(!has(&vs, "confirmed_attack"));
+    // The same through the event form the aggregator holds.
+    let mut s = Scanner::new(ScannerConfig::default())?;
+    let mut out = Vec::new();
+    let events = [Event::Attack(Box::new(attack(Outcome::Succeeded)))];
+    s.on_exchange_events(&e, &events, &mut out);
+    assert!(out
+        .iter()
+        .any(|x| matches!(x, Event::Vulnerability(v) if v.kind == "confirmed_attack")));
     Ok(())
 }
 

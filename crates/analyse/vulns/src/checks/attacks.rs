@@ -22,9 +22,9 @@ const CRITICAL: &[&str] = &[
 ];
 
 /// Turns the succeeded attacks into hits.
-pub fn check(attacks: &[Attack], hits: &mut Vec<Hit>) {
+pub fn check<'a>(attacks: impl IntoIterator<Item = &'a Attack>, hits: &mut Vec<Hit>) {
     for a in attacks
-        .iter()
+        .into_iter()
         .filter(|a| a.outcome == Outcome::Succeeded)
         .take(16)
     {
