@@ -79,7 +79,7 @@ impl Behaviour {
         let (requests, oks, foreign, sequential) = (w.requests, w.ok, w.foreign, w.sequential);
         let endpoint = format!("{method} {template}");
         let key = format!("bola|{user}|{}|{endpoint}", c.host);
-        let open = self.tracker.is_open(&key);
+        let open = self.tracker.is_open(&key, c.ts);
         if !open && (n < min || f64::from(oks) < ratio * f64::from(requests)) {
             return;
         }

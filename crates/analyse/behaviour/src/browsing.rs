@@ -18,7 +18,7 @@ impl Behaviour {
             self.cfg.forced_browsing_min_paths,
         );
         let key = format!("forced_browsing|{}|{}", c.src_label, c.host);
-        let open = self.tracker.is_open(&key);
+        let open = self.tracker.is_open(&key, c.ts);
         let missing = &mut self.source(c.src).missing;
         let n = missing.insert(c.ts, hash_of((c.host, c.path)), window, min);
         let since = missing.oldest();

@@ -64,7 +64,7 @@ impl Behaviour {
                 for key in [&bf_key, &cs_key, &fp_key] {
                     self.tracker.touch(key, c.ts, noted, out);
                 }
-                if !self.tracker.is_open(&bf_key) {
+                if !self.tracker.is_open(&bf_key, c.ts) {
                     self.accounts.pop(&hash_of((c.host, &account)));
                 }
             }
@@ -91,7 +91,7 @@ impl Behaviour {
         }
         let sources = st.sources.len();
         let since = st.failures.oldest();
-        let open = self.tracker.is_open(key);
+        let open = self.tracker.is_open(key, c.ts);
         if !open && n < min {
             return;
         }
@@ -148,7 +148,7 @@ impl Behaviour {
         let failed = &mut self.source(c.src).failed_accounts;
         let n = failed.insert(c.ts, account_hash, window, min);
         let since = failed.oldest();
-        let open = self.tracker.is_open(ip_key);
+        let open = self.tracker.is_open(ip_key, c.ts);
         if open || n >= min {
             let count = if open { 1 } else { n as u64 };
             let opening = Opening { count, since, min };
@@ -164,7 +164,7 @@ impl Behaviour {
         let n = st.accounts.insert(c.ts, account_hash, window, min);
         let ips = st.ips.insert(c.ts, hash_of(c.src), window, 16);
         let since = st.accounts.oldest();
-        let open = self.tracker.is_open(fp_key);
+        let open = self.tracker.is_open(fp_key, c.ts);
         if open || (n >= min && ips >= 2) {
             let count = if open { 1 } else { n as u64 };
             let opening = Opening { count, since, min };

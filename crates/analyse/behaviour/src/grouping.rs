@@ -116,7 +116,11 @@ impl Behaviour {
         let hosts: Vec<String> = h.hosts.iter().map(|(h, _)| h.clone()).collect();
         let (hits, worst, first) = (h.hits, h.worst, h.first);
         let key = format!("campaign|{}", c.src_label);
-        let count = if self.tracker.is_open(&key) { 1 } else { hits };
+        let count = if self.tracker.is_open(&key, c.ts) {
+            1
+        } else {
+            hits
+        };
         self.tracker.add(
             &key,
             Contribution {

@@ -77,9 +77,12 @@ impl Tracker {
         }
     }
 
-    /// True when an incident with this key is open.
-    pub fn is_open(&self, key: &str) -> bool {
-        self.open.contains(key)
+    /// True when an incident with this key is open and was added to within the idle gap
+    /// before `now` (a stale one is closed by the next [`Tracker::add`] or sweep).
+    pub fn is_open(&self, key: &str, now: Timestamp) -> bool {
+        self.open
+            .peek(key)
+            .is_some_and(|o| now.since(o.incident.last_seen) <= self.idle_gap)
     }
 
     /// Open incidents.
@@ -126,6 +129,13 @@ impl Tracker {
         update: impl FnOnce(&mut Incident),
         out: &mut Vec<Event>,
     ) {
+        // Idle for longer than the gap (not swept yet: sweeps run on the clock, which a
+        // reordered or jumping capture may not have moved): that incident is over.
+        if !self.is_open(key, c.ts) {
+            if let Some(stale) = self.open.pop(key) {
+                self.close(stale, out);
+            }
+        }
         if !self.open.contains(key) {
             if self.open.len() == self.open.cap().get() {
                 if let Some((_, old)) = self.open.pop_lru() {
@@ -189,7 +199,7 @@ impl Tracker {
         update: impl FnOnce(&mut Incident),
         out: &mut Vec<Event>,
     ) {
-        if !self.open.contains(key) {
+        if !self.is_open(key, ts) {
             return;
         }
         self.add(

@@ -111,6 +111,9 @@ pub struct BehaviourStats {
     pub evicted_login_endpoints: u64,
     /// Open incidents closed early because their table was full.
     pub evicted_incidents: u64,
+    /// Exchange times more than an hour ahead of the clock that no other exchange confirmed
+    /// (the clock did not follow them).
+    pub clock_outliers: u64,
 }
 
 /// Sizes of the tables, for tests and metrics.
@@ -145,9 +148,14 @@ pub struct Behaviour {
     logins: LoginLearner,
     tracker: Tracker,
     clock: Timestamp,
+    /// A time far ahead of the clock, waiting for a second exchange to confirm it.
+    pending_jump: Option<Timestamp>,
     next_sweep: Timestamp,
     stats: BehaviourStats,
 }
+
+/// The largest forward jump of capture time taken from a single exchange.
+const MAX_CLOCK_JUMP: Duration = Duration::from_secs(3600);
 
 fn nz(n: usize) -> NonZeroUsize {
     NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)
@@ -203,6 +211,7 @@ impl Behaviour {
                 cfg.max_exchange_ids,
             ),
             clock: Timestamp::default(),
+            pending_jump: None,
             next_sweep: Timestamp::default(),
             stats: BehaviourStats::default(),
             cfg,
@@ -273,7 +282,7 @@ impl Behaviour {
     pub fn on_exchange(&mut self, ex: &Exchange, attacks: &[Attack], out: &mut Vec<Event>) {
         self.stats.exchanges += 1;
         let ts = ex.ts;
-        self.advance(ts, out);
+        self.advance_by_exchange(ts, out);
         let Some(req) = &ex.request else {
             return;
         };
@@ -320,6 +329,30 @@ impl Behaviour {
     /// End of input: emits every open incident that changed since it was last emitted.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
         self.tracker.finish(out);
+    }
+
+    /// Moves the clock to an exchange's time. A jump of more than an hour is believed only when
+    /// the next exchange confirms it (within a minute): one packet with a broken timestamp must
+    /// not close every incident and make them reopen, line after line.
+    fn advance_by_exchange(&mut self, ts: Timestamp, out: &mut Vec<Event>) {
+        if self.clock != Timestamp::default() && ts > self.clock.plus(MAX_CLOCK_JUMP) {
+            match self.pending_jump {
+                Some(p)
+                    if ts.since(p) <= Duration::from_secs(60)
+                        && p.since(ts) <= Duration::from_secs(60) =>
+                {
+                    self.pending_jump = None;
+                }
+                _ => {
+                    self.pending_jump = Some(ts);
+                    self.stats.clock_outliers += 1;
+                    return;
+                }
+            }
+        } else {
+            self.pending_jump = None;
+        }
+        self.advance(ts, out);
     }
 
     fn advance(&mut self, now: Timestamp, out: &mut Vec<Event>) {

@@ -127,7 +127,7 @@ impl Behaviour {
             }
         }
         let key = format!("scanner|{}", c.src_label);
-        let open = self.tracker.is_open(&key);
+        let open = self.tracker.is_open(&key, c.ts);
         let mut reason = if open {
             None
         } else {

@@ -1209,3 +1209,42 @@ fn hostile_requests_do_not_panic() -> Result<(), ConfigError> {
     b.finish(&mut out);
     Ok(())
 }
+
+#[test]
+fn one_broken_timestamp_does_not_close_everything() -> Result<(), ConfigError> {
+    let mut items = Vec::new();
+    for i in 0..200u64 {
+        let mut e = get("203.0.113.9", "/?q=' or 1=1--", 200)
+            .at(i + 1, i * 1000)
+            .build();
+        if i == 50 {
+            // One packet from the year 2096.
+            e.ts = Timestamp::from_secs_nanos(4_000_000_000, 0);
+        }
+        let a = vec![attack(&e, "sqli", Outcome::Failed)];
+        items.push((e, a));
+    }
+    let mut b = Behaviour::new(BehaviourConfig::default())?;
+    let mut out = Vec::new();
+    for (e, a) in &items {
+        b.on_exchange(e, a, &mut out);
+    }
+    b.finish(&mut out);
+    let inc = incidents(out);
+    assert_eq!(b.stats().clock_outliers, 1);
+    assert!(inc.len() <= 6, "{} lines: {inc:?}", inc.len());
+    // A real jump (two exchanges agree) is followed: the old incident closes, a new one opens.
+    let mut b = Behaviour::new(BehaviourConfig::default())?;
+    let mut out = Vec::new();
+    for (i, (e, a)) in items.iter().take(40).enumerate() {
+        let mut e = e.clone();
+        if i >= 20 {
+            e.ts = e.ts.plus(Duration::from_secs(86_400));
+        }
+        b.on_exchange(&e, a, &mut out);
+    }
+    assert_eq!(b.stats().clock_outliers, 1);
+    assert_eq!(b.table_sizes().open_incidents, 1);
+    assert_eq!(incidents(out).iter().filter(|i| i.count == 1).count(), 2);
+    Ok(())
+}
