@@ -7,7 +7,7 @@
 # usage: behaviour.sh -o FILE SCENARIO     one scenario into FILE
 #        behaviour.sh -d DIR               every scenario into DIR/SCENARIO.pcap
 #   SCENARIO is a script in tests/apps/behaviourapp/clients/ (without .sh): dirbuster,
-#   bruteforce, stuffing, idwalk, scanner, stealthscan, benign, proxy.
+#   bruteforce, stuffing, botstuffing, idwalk, scanner, stealthscan, benign, proxy.
 #   The scenario runs in the client namespace with SERVER (host:port of the app), CLIENT_IPS
 #   (extra client addresses on the link, space separated) and PROXY_IP (the client
 #   namespace's main address, which the proxy scenario's nginx sends from) in its environment.
@@ -29,7 +29,7 @@ done
 shift $((OPTIND - 1))
 if [ -n "$dir" ]; then
   mkdir -p "$dir"
-  for s in dirbuster bruteforce stuffing idwalk scanner stealthscan benign proxy; do
+  for s in dirbuster bruteforce stuffing botstuffing idwalk scanner stealthscan benign proxy; do
     "$0" -o "$dir/$s.pcap" "$s"
   done
   exit 0

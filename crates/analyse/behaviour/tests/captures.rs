@@ -143,6 +143,20 @@ fn check_all(dir: &Path) -> Result<()> {
     assert!(has(&inc, "credential_stuffing"), "stuffing: {inc:#?}");
     assert!(!has(&inc, "brute_force") && !has(&inc, "forced_browsing"));
 
+    let inc = run("botstuffing", BehaviourConfig::default())?;
+    let stuffing: Vec<_> = inc
+        .iter()
+        .filter(|i| i.kind == "credential_stuffing")
+        .collect();
+    assert!(
+        !stuffing.is_empty()
+            && stuffing
+                .iter()
+                .all(|i| i.client.starts_with("fingerprint:")),
+        "botstuffing: one fingerprint over six addresses: {inc:#?}"
+    );
+    assert_eq!(kinds(&inc).len(), 1, "botstuffing: {inc:#?}");
+
     let inc = run("idwalk", BehaviourConfig::default())?;
     let bola: Vec<_> = inc.iter().filter(|i| i.kind == "bola").collect();
     assert!(!bola.is_empty(), "idwalk: {inc:#?}");
