@@ -471,3 +471,101 @@ fn a_flood_into_a_tiny_queue_counts_drops_and_stays_bounded() -> Res {
     assert_eq!(d.terminate()?, 0);
     Ok(())
 }
+
+/// Holds an exclusive SQLite lock on `db` (a real second process) until dropped.
+struct DbLock(std::process::Child);
+
+impl DbLock {
+    fn take(db: &std::path::Path) -> Res<DbLock> {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1],isolation_level=None,timeout=10)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked',flush=True)\nsys.stdin.read()",
+            ])
+            .arg(db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let out = child.stdout.take().ok_or("no stdout")?;
+        let mut line = String::new();
+        std::io::BufReader::new(out).read_line(&mut line)?;
+        if line.trim() != "locked" {
+            let _ = child.kill();
+            return Err(format!("locker said {line:?}").into());
+        }
+        Ok(DbLock(child))
+    }
+}
+
+impl Drop for DbLock {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_locked_database_holds_events_and_writes_them_later_and_at_exit() -> Res {
+    if !have("python3") {
+        println!("SKIP locked-database test: python3 is not installed");
+        return Ok(());
+    }
+    let dir = TempDir::new("locked")?;
+    std::fs::write(dir.path("agent-token.txt"), "agent-secret\n")?;
+    let port = free_port()?;
+    let config = format!(
+        "[[sources]]\ntype = \"agent\"\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"agent-token.txt\"\n\n[store]\nsqlite = \"events.db\"\nexchanges = \"all\"\nflush_interval = \"50ms\"\n"
+    );
+    let d = Daemon::start(&dir, &config)?;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let db = dir.path("events.db");
+
+    // Locked by another process while four exchanges come in: held, not lost.
+    let lock = DbLock::take(&db)?;
+    let mut fwd = periscope_agent::wire::Forwarder::new(addr, b"agent-secret", 1 << 20);
+    assert!(push_exchanges(&mut fwd, 4, Duration::from_secs(20)));
+    d.wait_log("store write failed", Duration::from_secs(30))?;
+    assert_eq!(d.all_events(Some("exchange"), 100)?.len(), 0);
+    drop(lock);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while d.all_events(Some("exchange"), 100)?.len() < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "held events never written: {}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    d.wait_log("store writes work again", Duration::from_secs(5))?;
+    let metrics = d.get_text("/metrics").or_else(|_| -> Res<String> {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("http://{}/metrics", d.api)])
+            .output()?;
+        Ok(String::from_utf8(out.stdout)?)
+    })?;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("periscope_store_errors_total{kind=\"busy\"}")),
+        "no busy store error counted"
+    );
+
+    // Locked again, two more exchanges, SIGTERM; the lock goes away 3 s later: the daemon
+    // writes them before it exits.
+    let lock = DbLock::take(&db)?;
+    let mut fwd2 = periscope_agent::wire::Forwarder::new(addr, b"agent-secret", 1 << 20);
+    assert!(push_exchanges(&mut fwd2, 2, Duration::from_secs(20)));
+    drop(fwd);
+    drop(fwd2);
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = d.pid();
+    signal(pid, "TERM")?;
+    std::thread::sleep(Duration::from_secs(3));
+    drop(lock);
+    assert_eq!(d.terminate_after_signal()?, 0);
+    let d = Daemon::start(&dir, &config)?;
+    assert_eq!(d.all_events(Some("exchange"), 100)?.len(), 6);
+    assert_eq!(d.terminate()?, 0);
+    Ok(())
+}

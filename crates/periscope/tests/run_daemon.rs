@@ -243,11 +243,16 @@ impl Daemon {
     }
 
     /// Sends SIGTERM and waits for the exit code.
-    pub fn terminate(mut self) -> Res<i32> {
+    pub fn terminate(self) -> Res<i32> {
+        signal(self.pid(), "TERM")?;
+        self.terminate_after_signal()
+    }
+
+    /// Waits for the exit code after a signal was sent.
+    pub fn terminate_after_signal(mut self) -> Res<i32> {
         let Some(mut child) = self.child.take() else {
             return Err("no child".into());
         };
-        signal(child.id(), "TERM")?;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = child.try_wait()? {
