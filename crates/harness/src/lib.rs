@@ -18,8 +18,24 @@ use periscope_reassemble::Reassembler;
 use std::io::Cursor;
 use std::sync::OnceLock;
 
+mod analyse;
+pub mod exchanges;
+mod wire;
+
+pub use analyse::{behaviour, vulns};
+pub use wire::wire;
+
 /// The names of the targets, as used for `fuzz/fuzz_targets/<name>.rs` and the seed folders.
-pub const TARGETS: [&str; 5] = ["capture", "decode", "reassemble", "h1", "detect"];
+pub const TARGETS: [&str; 8] = [
+    "capture",
+    "decode",
+    "reassemble",
+    "h1",
+    "detect",
+    "wire",
+    "vulns",
+    "behaviour",
+];
 
 /// Runs the named target on `data`. Returns false for an unknown name.
 pub fn run(target: &str, data: &[u8]) -> bool {
@@ -29,6 +45,9 @@ pub fn run(target: &str, data: &[u8]) -> bool {
         "reassemble" => reassemble(data),
         "h1" => h1(data),
         "detect" => detect(data),
+        "wire" => wire(data),
+        "vulns" => vulns(data),
+        "behaviour" => behaviour(data),
         _ => return false,
     }
     true
@@ -68,15 +87,30 @@ pub fn capture(data: &[u8]) {
     http.finish(&mut sink);
 }
 
-/// Frames for the decoder: the first byte picks the link type, then frames follow, each
-/// prefixed by a 2-byte big-endian length (so that fragments of several frames meet in the
-/// defragmenter).
+/// Frames for the decoder: the first byte picks the link type (modulo 13: null, Ethernet,
+/// PPP, Cisco HDLC, raw IP, loop, SLL, IPv4, IPv6, SLL2, an unknown type, then the UDP
+/// payloads of the VXLAN and GENEVE listeners), then frames follow, each prefixed by a 2-byte
+/// big-endian length (so that fragments of several frames meet in the defragmenter).
 pub fn decode(data: &[u8]) {
-    const LINKS: [u32; 11] = [0, 1, 9, 104, 101, 108, 113, 228, 229, 276, 147];
+    const LINKS: [LinkType; 13] = [
+        LinkType::Null,
+        LinkType::Ethernet,
+        LinkType::Ppp,
+        LinkType::CiscoHdlc,
+        LinkType::Raw,
+        LinkType::Loop,
+        LinkType::LinuxSll,
+        LinkType::Ipv4,
+        LinkType::Ipv6,
+        LinkType::LinuxSll2,
+        LinkType::Other(147),
+        LinkType::Vxlan,
+        LinkType::Geneve,
+    ];
     let Some((&pick, mut rest)) = data.split_first() else {
         return;
     };
-    let link = LinkType::from_linktype(LINKS[usize::from(pick) % LINKS.len()]);
+    let link = LINKS[usize::from(pick) % LINKS.len()];
     let Ok(mut decoder) = Decoder::new(Default::default()) else {
         return;
     };
