@@ -5,7 +5,7 @@ browsers' navigation and asset requests with real header sets (incl. old browser
 analytics beacons, REST and GraphQL APIs, forms, uploads, JWTs, CMS HTML, markdown with
 code, prose with apostrophes and SQL- or shell-looking words, base64 images, long tokens.
 
-Usage: python3 gen_benign.py [N] > benign.jsonl
+Usage: python3 gen_benign.py [N [N2]] > benign.jsonl
 """
 import base64, gzip, hashlib, json, random, string, sys, uuid
 from urllib.parse import quote, urlencode
@@ -383,7 +383,7 @@ def misc():
     if kind == 2:
         return req("GET", f"/reset-password?token={tok(64)}&email={quote(email(*person()))}", browser_headers(host), placeholder="token")
     if kind == 3:
-        b = gzip.compress(json.dumps({"metrics": [{"name": "http.server.duration", "value": R.random() * 100, "attrs": {"route": "/api/v1/orders/{id}", "method": "GET"}} for _ in range(5)]}).encode())
+        b = gzip.compress(json.dumps({"metrics": [{"name": "http.server.duration", "value": R.random() * 100, "attrs": {"route": "/api/v1/orders/{id}", "method": "GET"}} for _ in range(5)]}).encode(), mtime=0)
         h = api_headers(host, "application/json", b) + [["Content-Encoding", "gzip"]]
         return req("POST", "/v1/metrics", h, b, placeholder="gzip-json")
     if kind == 4:
@@ -392,10 +392,134 @@ def misc():
         return req(R.choice(["OPTIONS", "HEAD"]), f"/api/v1/{R.choice(['orders', 'users'])}", [["Host", host], ["Origin", f"https://{R.choice(HOSTS)}"], ["Access-Control-Request-Method", "POST"], ["Access-Control-Request-Headers", "authorization,content-type"], ["User-Agent", R.choice(UAS)]], placeholder="cors")
     return req("GET", f"/api/v1/export?format={R.choice(['csv', 'xlsx'])}&columns={quote('id,name,email,created_at')}&where={quote(json.dumps({'status': {'in': ['active', 'trial']}, 'created_at': {'gte': '2026-01-01'}}))}", api_headers(host), placeholder="json-in-query")
 
+# ---- Harder benign traffic (2026-12), generated after the first N cases with its own seed so those
+# keep their ids: API payloads with code and SQL-ish prose, markdown, search syntax with quotes, templates
+# with {{ }}, long tokens, analytics beacons carrying URLs, GraphQL with fragments and introspection,
+# XML with schema locations, hop-by-hop headers of real clients, internal addresses from load balancers.
+R2 = random.Random(20261205)
+
+CODE = [
+    "```sql\nSELECT o.id, o.total FROM orders o JOIN users u ON u.id = o.user_id WHERE u.email = 'a@b.example' AND o.status <> 'void' ORDER BY o.created_at DESC LIMIT 10;\n```",
+    "Run `ls -la ~/.config` and then `cat ~/.config/app/settings.json | jq .theme` to check.",
+    "```bash\ncurl -s https://api.example.com/v1/items | jq '.items[] | {id, name}'\n```",
+    "```python\nimport json\nwith open('data.json') as f:\n    rows = json.load(f)\nprint(len(rows))\n```",
+    "```js\nconst res = await fetch(`/api/items?page=${page}`);\nif (!res.ok) throw new Error(res.statusText);\n```",
+    "In Go you write `x := compute(a, b)` and the type is inferred.",
+    "The filter `status = 'open' OR priority = 'high'` returns too many rows; should it be AND?",
+    "Use `git log --oneline | head -5` to see the last commits.",
+    "Cron: `*/15 * * * * /usr/local/bin/backup.sh >> /var/log/backup.log 2>&1`",
+    "Regex for usernames: ^[a-z0-9_-]{3,16}$ (no spaces).",
+    "Our template says: Hi {{first_name}}, your order {{order.number}} has shipped.",
+    "{% if customer %}Welcome back, {{ customer.first_name }}!{% endif %}",
+    "Price: {{ product.price | money }} — was {{ product.compare_at_price | money }}",
+    "Excel formula =IF(A2>100, \"high\", \"low\") works but =SUM(B:B) is slow.",
+    "I set DROP_TABLE_ON_START=false in .env.example and it still wiped the table?!",
+    "Try the query `title:\"annual report\" AND year:[2020 TO 2024]` in the search box.",
+    "Path on Windows: C:\\Users\\maria\\Documents\\Q3 report.xlsx",
+    "Email header looks like: From: Support <support@example.com>",
+    "Our SLA: 99.9% uptime; credits apply if < 99.5%.",
+    "SELECT is greyed out until you pick a region; then DELETE works as expected.",
+]
+SEARCH2 = ['"union station" OR "penn station"', 'title:"foo bar" -draft', 'price:[10 TO 100]', 'status:500 AND NOT path:"/health"', '(shoes OR boots) AND size:42',
+           "o'brien & sons", 'tag:"c#" sort:votes', 'author:"D\'Angelo" year>2019', "select * from users meaning", "how to use onload in react",
+           "what does ../ mean", "drop database mysql command", "etc/hosts file windows location"]
+
+def code_post():
+    host = R2.choice(HOSTS)
+    body = {"title": R2.choice(["Export bug", "Question about filters", "How do I deploy?", "Template help", "Slow query"]),
+            "body": R2.choice(CODE) + "\n\n" + R2.choice(PROSE), "labels": R2.sample(["bug", "question", "docs", "sql", "infra"], 2)}
+    b = json.dumps(body).encode()
+    return req(R2.choice(["POST", "PATCH"]), f"/api/v1/projects/{R2.randint(1, 999)}/issues", api_headers(host, "application/json", b), b, placeholder="code-in-json")
+
+def search2():
+    host = R2.choice(HOSTS)
+    q = R2.choice(SEARCH2)
+    if R2.random() < 0.5:
+        return req("GET", f"/search?q={quote(q, safe='')}&page={R2.randint(1, 5)}", browser_headers(host), placeholder="search-syntax")
+    b = json.dumps({"query": q, "filters": {"lang": "en"}, "size": 20}).encode()
+    return req("POST", "/api/search", api_headers(host, "application/json", b), b, placeholder="search-syntax-json")
+
+def beacon2():
+    host = R2.choice(HOSTS)
+    page = f"https://{host}/products/{tok(6).lower()}?utm_source=google&utm_medium=cpc&gclid={tok(40)}&q={quote(R2.choice(SEARCH))}"
+    kind = R2.randint(0, 2)
+    if kind == 0:
+        t = f"/g/collect?v=2&tid=G-{tok(10).upper()}&cid={R2.randint(10**8, 10**9)}.{R2.randint(10**9, 2*10**9)}&en=page_view&dl={quote(page, safe='')}&dr={quote('https://www.google.com/', safe='')}&dt={quote(R2.choice(PROSE)[:40])}&sr=1920x1080&ul=en-us"
+        return req("POST", t, browser_headers("www.google-analytics.com", accept="*/*"), placeholder="ga4")
+    if kind == 1:
+        b = json.dumps({"type": "page", "properties": {"url": page, "referrer": "https://t.co/" + tok(10), "title": R2.choice(PROSE)[:60], "search": "?" + page.split("?", 1)[1]},
+                        "context": {"userAgent": R2.choice(UAS), "page": {"url": page, "path": "/products"}, "campaign": {"source": "google", "term": R2.choice(SEARCH2)}},
+                        "anonymousId": str(uuid.UUID(int=R2.getrandbits(128))), "messageId": "ajs-" + tok(32)}).encode()
+        return req("POST", "/v1/p", api_headers("api.segment.io", "text/plain", b), b, placeholder="segment")
+    t = f"/matomo.php?idsite=3&rec=1&action_name={quote('Shop / ' + R2.choice(['Men', 'Women']) + ' / Search: ' + R2.choice(SEARCH2), safe='')}&url={quote(page, safe='')}&_id={tok(16).lower()}&res=1440x900&pv_id={tok(6)}"
+    return req("GET", t, browser_headers(host, accept="image/webp,*/*"), placeholder="matomo")
+
+def graphql2():
+    host = R2.choice(HOSTS)
+    kind = R2.randint(0, 2)
+    if kind == 0:
+        q = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } types { ...FullType } } } fragment FullType on __Type { kind name fields(includeDeprecated: true) { name args { name } type { name kind ofType { name } } } }"
+        b = json.dumps({"operationName": "IntrospectionQuery", "query": q, "variables": {}}).encode()
+    elif kind == 1:
+        q = "mutation UpdateNote($id: ID!, $text: String!) { updateNote(id: $id, text: $text) @include(if: true) { id text updatedAt } }"
+        b = json.dumps({"query": q, "variables": {"id": str(R2.randint(1, 9999)), "text": R2.choice(CODE + PROSE)}}).encode()
+    else:
+        q = "query Orders($first: Int = 10, $after: String, $filter: OrderFilter) { viewer { orders(first: $first, after: $after, filter: $filter) { edges { cursor node { id total status } } pageInfo { hasNextPage endCursor } } } }"
+        b = json.dumps({"query": q, "variables": {"first": 25, "after": b64url(f"cursor:{R2.randint(1, 999)}".encode()), "filter": {"status": ["PAID", "SHIPPED"], "search": R2.choice(SEARCH2)}}}).encode()
+    return req("POST", "/graphql", api_headers(host, "application/json", b), b, placeholder="graphql-2")
+
+def tokens2():
+    host = R2.choice(HOSTS)
+    kind = R2.randint(0, 2)
+    if kind == 0:
+        state = base64.b64encode(json.dumps({"returnTo": f"https://{host}/account?tab=billing&x=1", "nonce": tok(16)}).encode()).decode()
+        return req("GET", f"/oauth/callback?code={tok(43)}&state={quote(state, safe='')}", browser_headers(host), placeholder="state-b64-json")
+    if kind == 1:
+        h = api_headers(host) + [["X-Api-Key", "sk_live_" + tok(48)], ["X-Request-Id", str(uuid.UUID(int=R2.getrandbits(128)))], ["If-None-Match", f'W/"{tok(27)}"']]
+        return req("GET", f"/api/v2/customers/cus_{tok(14)}/invoices?expand[]=data.charge&limit=100", h, placeholder="long-tokens")
+    b = urlencode({"SAMLResponse": base64.b64encode(("<samlp:Response ID=\"_" + tok(32) + "\"><saml:Assertion><saml:AttributeValue>" + email(*person()) + "</saml:AttributeValue></saml:Assertion></samlp:Response>").encode()).decode(), "RelayState": f"https://{host}/app"}).encode()
+    return req("POST", "/saml/acs", browser_headers(host) + [["Content-Type", "application/x-www-form-urlencoded"]], b, placeholder="saml")
+
+def xml2():
+    host = R2.choice(HOSTS)
+    if R2.random() < 0.5:
+        urls = "".join(f"<url><loc>https://{host}/p/{tok(6).lower()}</loc><lastmod>2026-11-{R2.randint(10, 28)}</lastmod></url>" for _ in range(3))
+        b = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+             'xsi:schemaLocation="http://www.sitemaps.org/schemas/sitemap/0.9 http://www.sitemaps.org/schemas/sitemap/0.9/sitemap.xsd">' + urls + '</urlset>').encode()
+        return req("POST", "/api/sitemaps/import", api_headers(host, "application/xml", b), b, placeholder="sitemap-xml")
+    b = ('<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+         f'<soap:Body><GetQuote xmlns="http://example.com/stock"><Symbol xsi:type="xsd:string">{R2.choice(["MSFT", "AT&amp;T", "O&apos;Reilly"])}</Symbol></GetQuote></soap:Body></soap:Envelope>').encode()
+    return req("POST", "/services/quote.asmx", api_headers(host, "text/xml; charset=utf-8", b) + [["SOAPAction", '"http://example.com/stock/GetQuote"']], b, placeholder="soap-xsi")
+
+def infra2():
+    host = R2.choice(HOSTS)
+    kind = R2.randint(0, 2)
+    if kind == 0:
+        h = [["Host", host], ["User-Agent", R2.choice(UAS)], ["Connection", R2.choice(["Upgrade", "keep-alive, Upgrade"])], ["Upgrade", "websocket"], ["Sec-WebSocket-Version", "13"],
+             ["Sec-WebSocket-Key", base64.b64encode(R2.randbytes(16)).decode()], ["Origin", f"https://{host}"]]
+        return req("GET", "/ws/notifications", h, placeholder="websocket")
+    if kind == 1:
+        h = api_headers(host) + [["X-Forwarded-For", f"{R2.randint(1, 223)}.{R2.randint(0, 255)}.{R2.randint(0, 255)}.{R2.randint(1, 254)}, 10.0.{R2.randint(0, 9)}.{R2.randint(2, 250)}"],
+                                 ["X-Real-IP", f"172.16.{R2.randint(0, 31)}.{R2.randint(2, 250)}"], ["X-Forwarded-Proto", "https"], ["Forwarded", f"for=192.168.{R2.randint(0, 9)}.{R2.randint(2, 250)};proto=https"]]
+        return req("GET", f"/api/v1/orders/{R2.randint(1000, 99999)}", h, placeholder="lb-headers")
+    h = [["Host", host], ["User-Agent", "grpc-python/1.59.0"], ["Connection", "TE, keep-alive"], ["TE", "trailers"], ["Accept", "*/*"]]
+    return req("GET", "/healthz", h, placeholder="te-connection")
+
+MAKERS2 = [(code_post, 5), (search2, 4), (beacon2, 4), (graphql2, 3), (tokens2, 3), (xml2, 2), (infra2, 3)]
+N2 = int(sys.argv[2]) if len(sys.argv) > 2 else 600
+
 MAKERS = [(page_view, 22), (asset, 10), (beacon, 12), (rest_api, 22), (graphql, 8), (form_post, 12), (upload, 6), (xml_api, 3), (misc, 8)]
 pool = [m for m, w in MAKERS for _ in range(w)]
 for i in range(N):
     r = R.choice(pool)()
     out = {"id": f"own-benign-{i:05d}", "set": "own-benign", "file": "gen_benign.py", "class": "", "label": "benign", "encoder": "", "placeholder": r.pop("placeholder"), "payload": ""}
+    out.update(r)
+    print(json.dumps(out, ensure_ascii=False))
+# The harder set: the makers above draw from R2, so the first N cases are unchanged.
+R, R_first = R2, R
+pool2 = [m for m, w in MAKERS2 for _ in range(w)]
+for j in range(N2):
+    r = R2.choice(pool2)()
+    out = {"id": f"own-benign-{N + j:05d}", "set": "own-benign-2", "file": "gen_benign.py", "class": "", "label": "benign", "encoder": "", "placeholder": r.pop("placeholder"), "payload": ""}
     out.update(r)
     print(json.dumps(out, ensure_ascii=False))

@@ -267,6 +267,16 @@ pub fn printable_text(bytes: &[u8]) -> Option<String> {
     }
 }
 
+/// Decodes HTTP Basic credentials (`base64(user:password)`) when they are text with a colon.
+pub fn base64_credentials(s: &str) -> Option<String> {
+    if s.is_empty() || s.len() > 4096 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.contains(':').then_some(text)
+}
+
 /// Splits a JWT (`header.payload.signature`, base64url) into its decoded header and payload.
 pub fn jwt_parts(s: &str) -> Option<(String, String)> {
     let t = s.trim();

@@ -340,7 +340,33 @@ fn protocol_hits(req: &Request) -> Vec<Hit> {
     if tes.len() > 1 {
         push("protocol_duplicate_transfer_encoding", tes.join(", "), 0.8);
     }
+    // Hop-by-hop abuse: `Connection` names the headers a proxy must drop before forwarding.
+    // Naming one that carries identity (credentials, tokens, the client address) makes the
+    // proxy strip it, so the back end sees a request without it (CVE-2022-1388 style).
+    for conn in req.headers.get_all("connection") {
+        if conn
+            .split(',')
+            .any(|t| identity_header(&t.trim().to_ascii_lowercase()))
+        {
+            push(
+                "protocol_hop_by_hop_identity",
+                format!("Connection: {}", points::cap_str(conn, 120)),
+                0.8,
+            );
+            break;
+        }
+    }
     out
+}
+
+/// A header that carries who the client is: credentials, tokens, forwarding addresses.
+fn identity_header(name: &str) -> bool {
+    matches!(
+        name,
+        "authorization" | "proxy-authorization" | "cookie" | "x-real-ip" | "forwarded"
+    ) || name.starts_with("x-forwarded-")
+        || (name.starts_with("x-")
+            && (name.contains("auth") || name.contains("token") || name.contains("user")))
 }
 
 /// Builds a [`Request`] from its parts (for tests, examples and [`run_eval`]).

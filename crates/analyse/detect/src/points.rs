@@ -151,6 +151,23 @@ pub(crate) fn visit(
                 json_points("header.authorization.jwt.payload", &pl, &mut p, cfg, 1);
                 continue;
             }
+            // Basic credentials are `user:password` in base64: both are attacker-chosen text
+            // that reaches login code and logs.
+            let basic = value
+                .trim()
+                .get(..6)
+                .filter(|s| s.eq_ignore_ascii_case("basic "))
+                .and_then(|_| value.trim().get(6..));
+            if let Some(cred) = basic.and_then(|b| decode::base64_credentials(b.trim())) {
+                value_points(
+                    "header.authorization.basic",
+                    &cred,
+                    PointKind::Value,
+                    &mut p,
+                    cfg,
+                    1,
+                );
+            }
         }
         value_points(
             &dotted("header", &lname),
@@ -219,7 +236,9 @@ pub(crate) fn form_points(
             !(c.is_alphanumeric()
                 || matches!(c, '_' | '-' | '.' | '[' | ']' | '$' | ':' | '@' | ' '))
         });
-        if odd_name || (v.is_empty() && k.len() >= 8) {
+        // A name ending in `:` was cut from `:=` (an LDAP extensible match, Pascal-style
+        // assignment): the `=` belonged to the payload.
+        if odd_name || k.ends_with(':') || (v.is_empty() && k.len() >= 8) {
             let whole = decode::url_decode(pair, true);
             value_points(&name, &whole, PointKind::Value, p, cfg, depth);
         }
@@ -518,14 +537,11 @@ fn multipart_points(
             let (hn, hv) = line.split_once(':').unwrap_or(("", ""));
             let hn = hn.trim().to_ascii_lowercase();
             if hn == "content-disposition" {
-                for kv in hv.split(';') {
-                    if let Some((k, v)) = kv.trim().split_once('=') {
-                        let v = v.trim().trim_matches('"');
-                        match k.trim().to_ascii_lowercase().as_str() {
-                            "name" => name = v.to_owned(),
-                            "filename" | "filename*" => filename = Some(v.to_owned()),
-                            _ => {}
-                        }
+                for (k, v) in header_params(hv) {
+                    match k.to_ascii_lowercase().as_str() {
+                        "name" => name = v,
+                        "filename" | "filename*" => filename = Some(v),
+                        _ => {}
                     }
                 }
             } else if hn == "content-type" {
@@ -556,6 +572,50 @@ fn multipart_points(
             }
         }
     }
+}
+
+/// `form-data; name="a"; filename="x;y.txt"` → `[("name", "a"), ("filename", "x;y.txt")]`.
+/// Quoted values may hold `;` and `\"` (a filename is attacker-chosen text: splitting it at
+/// its own `;` would hide the rest of it).
+fn header_params(v: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = v;
+    // Skip the disposition type (`form-data`).
+    match rest.find(';') {
+        Some(i) => rest = rest.get(i + 1..).unwrap_or(""),
+        None => return out,
+    }
+    while out.len() < 32 {
+        rest = rest.trim_start_matches([' ', '\t', ';']);
+        let Some(eq) = rest.find('=') else { break };
+        let key = rest.get(..eq).unwrap_or("").trim().to_owned();
+        let after = rest.get(eq + 1..).unwrap_or("").trim_start();
+        let mut value = String::new();
+        if let Some(q) = after.strip_prefix('"') {
+            let mut end = q.len();
+            let mut esc = false;
+            for (i, c) in q.char_indices() {
+                match c {
+                    '\\' if !esc => esc = true,
+                    '"' if !esc => {
+                        end = i;
+                        break;
+                    }
+                    _ => {
+                        esc = false;
+                        value.push(c);
+                    }
+                }
+            }
+            rest = q.get(end + 1..).unwrap_or("");
+        } else {
+            let end = after.find(';').unwrap_or(after.len());
+            value.push_str(after.get(..end).unwrap_or("").trim());
+            rest = after.get(end..).unwrap_or("");
+        }
+        out.push((key, value));
+    }
+    out
 }
 
 /// True when the first KiB is not text: more than 1 in 20 bytes are control bytes or parts of

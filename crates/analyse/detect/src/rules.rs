@@ -23,6 +23,7 @@ enum Check {
     Log4j,
     Redirect,
     NosqlKey,
+    Callable,
 }
 
 struct Rule {
@@ -137,6 +138,18 @@ const DEFS: &[Def] = &[
         0.75,
         &["'", "\""],
         r#"(?i)['"]\s*\)?\s*(?:or|and|\|\||&&)\s+\(?\s*['"]?\s*(\w+)\s*['"]?\s*(?:=|<>|!=|<|>|like)\s*['"]?\s*\w*"#,
+    ),
+    // Login bypass: a name, a closing quote, and a comment that cuts the rest of the query
+    // off (`admin'--`, `admin' #`, `admin')-- -`).
+    (
+        Class::Sqli,
+        "sqli_comment_cut",
+        0.8,
+        &[
+            "'#", "' #", "'--", "' --", "'/*", "' /*", "')--", "') --", "')#", "\"#", "\" #",
+            "\"--", "\" --",
+        ],
+        r#"^\s*[\w@.+-]{1,64}['"]\s*\)?\s*(?:#|--(?:[\s+-]|$)|/\*)"#,
     ),
     // XSS: libinjection's HTML5 tokenizer (Check::Xss), plus script shapes without tags.
     (
@@ -268,8 +281,13 @@ const DEFS: &[Def] = &[
             "mainmodule",
             "ognl",
             "scriptengine",
+            ".execute()",
+            "%{",
+            "${",
+            "xwork2",
+            "new java.",
         ],
-        r"(?i)(?:getruntime\s*\(\s*\)\s*\.\s*exec|\bnew\s+(?:java\.lang\.)?processbuilder\b|java\.lang\.(?:runtime|processbuilder|system)\b|#_memberaccess|class\.module\.classloader|\.classloader\.|child_process|process\.mainmodule|@ognl\.|scriptenginemanager)",
+        r"(?i)(?:getruntime\s*\(\s*\)\s*\.\s*exec|\bnew\s+(?:java\.lang\.)?processbuilder\b|java\.lang\.(?:runtime|processbuilder|system)\b|#_memberaccess|class\.module\.classloader|\.classloader\.|child_process|process\.mainmodule|@ognl\.|scriptenginemanager|['\x22][^'\x22]{1,200}['\x22]\s*\.\s*execute\s*\(\s*\)\s*\.\s*(?:text|in|waitfor)|[%$]\{\s*\(?\s*#(?:context|_memberaccess|application|request|session|attr|parameters|_|[a-z]\w*\s*=)|com\.opensymphony\.xwork2|\bnew\s+java\.(?:io|lang|net)\.\w+\s*\()",
     ),
     (
         Class::Rce,
@@ -310,16 +328,19 @@ const DEFS: &[Def] = &[
             "xi:include",
             "xs:include",
             "xs:import",
+            ":include",
+            ":import",
+            ":redefine",
             "schemalocation",
         ],
-        r#"(?is)<xi:include\b[^>]*\bhref\s*=|xmlns:xi\s*=\s*["']http://www\.w3\.org/2001/XInclude|<xs:(?:include|import)\b[^>]*schemaLocation\s*=\s*["'](?:https?|file|ftp)://"#,
+        r#"(?is)<xi:include\b[^>]*\bhref\s*=|xmlns:xi\s*=\s*["']http://www\.w3\.org/2001/XInclude|<[\w.-]+:(?:include|import|redefine|override)\b[^>]*\b(?:schemaLocation|namespace)\s*=\s*["'](?:https?|file|ftp)://|[\w.-]+:schemaLocation\s*=\s*["']\s*[^\s"']+\s*["']|noNamespaceSchemaLocation\s*=\s*["']\s*(?:file:|ftp:|https?://(?:127\.|localhost|10\.|192\.168\.|169\.254\.|0\.|\[))"#,
     ),
     (
         Class::Ssti,
         "ssti_expr",
         0.9,
         &["{{", "${", "#{", "*{", "<%", "@("],
-        r#"(?is)(?:\{\{[^}]{0,200}?(?:\d+\s*[*+/-]\s*['"]?\d+|__\w+__|\.\s*(?:__class__|mro|subclasses|globals|builtins|getruntime|popen|exec)\b|\b(?:config|self|request|lipsum|cycler|joiner|namespace|range)\b\s*(?:\.|\(|\||\[)|\[\s*['"]__|\|\s*attr\b|constructor)[^}]{0,200}?\}\}|[$#*]\{[^}]{0,200}?(?:\d+\s*[*+/]\s*\d+|\bT\s*\(|getclass|getruntime|\.exec\s*\(|new\s*\(|\w\s*\(\s*["']|@java|#_memberaccess|\bclass\.)[^}]{0,200}?\}|<%=?\s*[^%]{0,200}?(?:\d+\s*\*\s*\d+|system|exec|`|runtime|File\.)[^%]{0,200}?%>|@\(\s*\d+\s*\*\s*\d+\s*\))"#,
+        r#"(?is)(?:\{\{[^}]{0,200}?(?:\d+\s*[*+/-]\s*['"]?\d+|__\w+__|\.\s*(?:__class__|mro|subclasses|globals|builtins|getruntime|popen|exec)\b|\b(?:config|_?self|request|lipsum|cycler|joiner|namespace|range)\b\s*(?:\.|\(|\||\[)|\[\s*['"]__|\|\s*attr\b|constructor)[^}]{0,200}?\}\}|[$#*]\{[^}]{0,200}?(?:\d+\s*[*+/]\s*\d+|\bT\s*\(|getclass|getruntime|\.exec\s*\(|new\s*\(|\w\s*\(\s*["']|@java|#_memberaccess|\bclass\.)[^}]{0,200}?\}|<%=?\s*[^%]{0,200}?(?:\d+\s*\*\s*\d+|system|exec|`|runtime|File\.)[^%]{0,200}?%>|@\(\s*\d+\s*\*\s*\d+\s*\))"#,
     ),
     (
         Class::Ssti,
@@ -368,7 +389,7 @@ const DEFS: &[Def] = &[
         "ldapi_filter",
         0.85,
         &[")(", "*)", "(|", "(&", "(!", ":="],
-        r"(?:\*\)\s*\(\s*[|&!]|\)\s*\(\s*[|&!]\s*\(|^\s*\*?\s*\(\s*[|&]\s*\(\s*[\w.-]+\s*[=~<>]|\(\s*[\w.-]+\s*=\s*\*\s*\)\s*\)|\(\s*!\s*\(\s*&\s*\(|[\w-]+:\d+(?:\.\d+){3,}:=|\*\)\s*\(\s*[\w.-]+\s*=\s*\*|\)\s*\(\s*[&|]\s*\)\s*\)?\s*$)",
+        r"(?:\*\)\s*\(+\s*[|&!]|\(\s*[\w.-]*(?::dn)?(?::[\w.-]+)?\s*:=|[\w-]+:dn(?::[\w.-]+)?:=|[\w-]+:(?:caseExact|caseIgnore|octetString|numericString|distinguishedName|integer|generalizedTime)\w*Match:=|\)\s*\(\s*[|&!]\s*\(|^\s*\*?\s*\(\s*[|&]\s*\(\s*[\w.-]+\s*[=~<>]|\(\s*[\w.-]+\s*=\s*\*\s*\)\s*\)|\(\s*!\s*\(\s*&\s*\(|[\w-]+:\d+(?:\.\d+){3,}:=|\*\)\s*\(\s*[\w.-]+\s*=\s*\*|\)\s*\(\s*[&|]\s*\)\s*\)?\s*$)",
     ),
     (
         Class::Ldapi,
@@ -391,8 +412,11 @@ const DEFS: &[Def] = &[
             "//*",
             "text()",
             "position()",
+            "true()",
+            "false()",
+            "not(",
         ],
-        r#"(?i)(?:['"]\s*(?:or|and|\]|\|)\s*(?:count|name|string-length|substring|local-name|contains|starts-with|position|last|string)\s*\(|\b(?:count|name|local-name|string-length)\s*\(\s*(?:/|\.\.|\*|name\s*\()|//\*\s*\[|\]\s*\|\s*//|\b(?:descendant|ancestor|following|preceding)(?:-or-self|-sibling)?::|\bchild::node\s*\(\s*\))"#,
+        r#"(?i)(?:['"]\s*\)?\s*(?:or|and)\s+(?:true|false|not)\s*\(\s*\)|['"]\s*(?:or|and|\]|\|)\s*(?:count|name|string-length|substring|local-name|contains|starts-with|position|last|string)\s*\(|\b(?:count|name|local-name|string-length)\s*\(\s*(?:/|\.\.|\*|name\s*\()|//\*\s*\[|\]\s*\|\s*//|\b(?:descendant|ancestor|following|preceding)(?:-or-self|-sibling)?::|\bchild::node\s*\(\s*\))"#,
     ),
     // Header/response splitting and mail.
     (
@@ -506,7 +530,10 @@ const DEFS: &[Def] = &[
         Class::Sqli,
         "sqli_bool_num",
         0.75,
-        &[" or ", " and ", " xor ", "+or+", "+and+", ")or", ")and"],
+        &[
+            " or ", " and ", " xor ", "+or+", "+and+", ")or", ")and", "\tor", "\tand", "\nor",
+            "\nand",
+        ],
         r"(?i)^\s*[\w'\x22]{0,20}\s*\)?(?:\s+|\+|\))(?:or|and|xor)(?:\s+|\+|\()\(?\s*-?\d+\s*(?:=|<>|!=|<=|>=|<|>|\s+like\s+|\s+between\s+)\s*\(?\s*-?\d+",
     ),
     // Scanner fingerprints in headers (User-Agent and tool-specific headers only: see `scan`).
@@ -859,7 +886,7 @@ impl Rules {
             },
             &[
                 ";", "|", "&", "`", "$(", "\n", "\r", "${ifs", "$ifs", "\u{0}", "/bin/", "/usr/",
-                "/etc/", " -", "<(", ">(",
+                "/etc/", " -", "<(", ">(", "-c ",
             ],
             &mut rules,
         );
@@ -942,7 +969,19 @@ impl Rules {
                 score: 0.7,
                 check: Check::Redirect,
             },
-            &["//", "\\\\", "/\\", "\\/", "@", ":/", "http:", "https:"],
+            &[
+                "//", "\\\\", "/\\", "\\/", "@", ":/", "http:", "https:", "/%09", "/\t", "/%2f",
+            ],
+            &mut rules,
+        );
+        add(
+            Rule {
+                class: Class::Rce,
+                name: "rce_callable_param",
+                score: 0.85,
+                check: Check::Callable,
+            },
+            PHP_EXEC_FUNCTIONS,
             &mut rules,
         );
         add(
@@ -1006,6 +1045,11 @@ impl Rules {
         if armed == [0, 0] {
             return;
         }
+        // SQL quoted as markdown code in prose ("the filter `status = 'open' OR x = 'y'` is
+        // slow") is being talked about, not injected: the SQL checks read the prose without
+        // its code spans.
+        let prose_without_code = without_code_spans(s);
+        let sql_text: &str = prose_without_code.as_deref().unwrap_or(s);
         for (i, rule) in self.rules.iter().enumerate() {
             let on = armed
                 .get(i / 64)
@@ -1027,7 +1071,12 @@ impl Rules {
                     if needs.is_some_and(|b| memchr::memchr(b, s.as_bytes()).is_none()) {
                         continue;
                     }
-                    re.find(s.as_bytes()).map(|m| {
+                    let text = if rule.class == Class::Sqli {
+                        sql_text
+                    } else {
+                        s
+                    };
+                    re.find(text.as_bytes()).map(|m| {
                         (
                             rule.score,
                             String::from_utf8_lossy(m.as_bytes()).into_owned(),
@@ -1035,14 +1084,15 @@ impl Rules {
                         )
                     })
                 }
-                Check::Sqli => sqli(s, kind, min_score),
+                Check::Sqli => sqli(sql_text, kind, min_score),
                 Check::Xss => xss(s),
                 Check::Shell => shell(s),
                 Check::Ptrav => ptrav(s, kind),
-                Check::Ssrf => ssrf(s),
+                Check::Ssrf => ssrf(s, kind),
                 Check::Log4j => log4j(s),
                 Check::Redirect => redirect(s, point),
                 Check::NosqlKey => nosql_key(s, kind),
+                Check::Callable => php_callable(s, point),
             };
             if let Some((score, ex, sub)) = hit {
                 let rule_name = match sub {
@@ -1185,6 +1235,12 @@ fn sqli(s: &str, kind: PointKind, min_score: f32) -> Hit {
         let mut state = libinjectionrs::SqliState::new(b, libinjectionrs::SqliFlags::FLAG_NONE);
         state.detect().then(|| state.fingerprint_string())
     })??;
+    // Barewords joined by AND/OR in parentheses, and nothing else (`(shoes OR boots) AND
+    // size:42`): search-box boolean syntax. Without a literal, number, keyword or comment
+    // there is nothing for SQL to compare or run.
+    if !fp.is_empty() && fp.bytes().all(|c| matches!(c, b'n' | b'&' | b'(' | b')')) {
+        return None;
+    }
     Some((score, s.to_owned(), Some(fp)))
 }
 
@@ -1452,34 +1508,50 @@ fn shell(s: &str) -> Hit {
     let t = shell_normalise(s);
     let bytes = t.as_bytes();
     let mut best: Hit = None;
-    // Command positions: the start, or after a separator.
-    let mut positions: Vec<(usize, bool)> = vec![(0, false)];
+    // Command positions: the start, or after a separator, with how sure the separator is.
+    let mut positions: Vec<(usize, Sep)> = vec![(0, Sep::Start)];
     // Counted only when a backtick needs it: this runs on every value with a `;` or `&`.
     let word_count = std::cell::OnceCell::new();
     let words = || *word_count.get_or_init(|| t.split_whitespace().count());
     // `-c id`: the argument of `sh -c` is a command line.
     if let Some(rest) = t.trim_start().strip_prefix("-c ") {
-        positions.push((t.len() - rest.len(), true));
+        positions.push((t.len() - rest.len(), Sep::DashC));
     }
+    // Markdown in prose: `code spans` and ```fenced blocks``` quote commands, they do not run
+    // them. When backticks pair up in text of many words, nothing inside them is a position.
+    let ticks = memchr::memchr_iter(b'`', bytes).count();
+    let quoted_code = ticks >= 2 && ticks.is_multiple_of(2) && words() >= 6;
+    let mut in_code = false;
     let mut i = 0;
     while i < bytes.len() && positions.len() < 64 {
         let c = bytes.get(i).copied().unwrap_or(0);
         let next = bytes.get(i + 1).copied().unwrap_or(0);
+        if quoted_code && c == b'`' {
+            in_code = !in_code;
+            i += 1;
+            continue;
+        }
+        if in_code {
+            i += 1;
+            continue;
+        }
         match c {
-            b';' | b'\n' | b'\r' => positions.push((i + 1, true)),
+            b';' | b'\n' | b'\r' => positions.push((i + 1, Sep::Strong)),
             // `&copy;` and `&#39;` are HTML entities, not background jobs.
             b'&' if is_entity(t.get(i + 1..).unwrap_or("")) => {}
-            b'|' | b'&' => positions.push((i + 1 + usize::from(next == c), true)),
+            // A lone `&` is also English ("salt & pepper", "& more").
+            b'&' if next != b'&' => positions.push((i + 1, Sep::Weak)),
+            b'|' | b'&' => positions.push((i + 1 + usize::from(next == c), Sep::Strong)),
             // Backticks: command substitution, unless it reads as markdown code in prose
             // (a space before the opening backtick, many words around).
             b'`' => {
                 let before = i.checked_sub(1).and_then(|j| bytes.get(j)).copied();
                 if !(matches!(before, Some(b' ' | b'\n' | b'(')) && words() >= 6) {
-                    positions.push((i + 1, true));
+                    positions.push((i + 1, Sep::Strong));
                 }
             }
-            b'$' if next == b'(' => positions.push((i + 2, true)),
-            b'<' | b'>' if next == b'(' => positions.push((i + 2, true)),
+            b'$' if next == b'(' => positions.push((i + 2, Sep::Strong)),
+            b'<' | b'>' if next == b'(' => positions.push((i + 2, Sep::Strong)),
             _ => {}
         }
         if matches!(c, b'|' | b'&') && next == c {
@@ -1487,11 +1559,19 @@ fn shell(s: &str) -> Hit {
         }
         i += 1;
     }
-    for (pos, sep) in positions {
+    for (pos, kind) in positions {
+        let sep = kind != Sep::Start;
         let rest = t.get(pos..).unwrap_or("");
         let rest = rest.trim_start_matches(|c: char| {
             c.is_whitespace() || c == '(' || c == '{' || c == '!' || c == '+'
         });
+        // `/???/??t /???/p??s??`: a binary named by a glob, so no word list can match it.
+        if sep && globbed_path(rest) {
+            if best.as_ref().is_none_or(|b| b.0 < 0.85) {
+                best = Some((0.85, rest.chars().take(80).collect(), Some("glob".into())));
+            }
+            continue;
+        }
         let word_len = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
         let word = rest.get(..word_len).unwrap_or("");
         let after = rest.get(word_len..).unwrap_or("");
@@ -1548,11 +1628,23 @@ fn shell(s: &str) -> Hit {
             || args.contains("http://")
             || args.contains("https://")
             || args.contains(".sh")
+            || windows_path(args)
             || word.starts_with('/');
+        // The command ends right there (`; id`, `$(id)`, `| id #`, `&& id;`).
+        let bare = args.is_empty() || args.starts_with([')', '`', ';', '|', '&', '#', '}']);
         let weak = WEAK_CMDS.contains(&base);
         let score = match (sep, weak, shelly_args) {
+            // `sh -c id`: whatever follows `-c` is a command line.
+            _ if kind == Sep::DashC => 0.85,
             // `; cat /etc/passwd`, `| whoami`
             (true, false, _) => 0.9,
+            // `; id`, `$(id)`: a command word alone between shell separators. Lower case only,
+            // as a shell needs it: "Products | More" is a page title.
+            (true, true, false)
+                if bare && kind == Sep::Strong && !word.bytes().any(|c| c.is_ascii_uppercase()) =>
+            {
+                0.85
+            }
             (true, true, true) => 0.85,
             // `; sleep well` in prose: a separator and a word that is also English.
             (true, true, false) => {
@@ -1584,6 +1676,57 @@ fn shell(s: &str) -> Hit {
         }
     }
     best
+}
+
+/// Prose of eight words or more with paired backticks, its code spans removed; `None` when
+/// `s` is not that (most values: one byte scan).
+fn without_code_spans(s: &str) -> Option<String> {
+    let ticks = memchr::memchr_iter(b'`', s.as_bytes()).count();
+    if ticks < 2 || !ticks.is_multiple_of(2) || s.split_whitespace().nth(7).is_none() {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, part) in s.split('`').enumerate() {
+        if i % 2 == 0 {
+            out.push_str(part);
+        } else {
+            out.push(' ');
+        }
+    }
+    Some(out)
+}
+
+/// How a command position was reached.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sep {
+    /// The start of the value.
+    Start,
+    /// A lone `&`, which prose uses too.
+    Weak,
+    /// `;`, `|`, `||`, `&&`, a line break, `` ` ``, `$(`, `<(`, `>(`.
+    Strong,
+    /// The argument of `sh -c`.
+    DashC,
+}
+
+/// `/???/??t` or `/bin/c*t`: an absolute path with glob characters in it, at least two deep.
+fn globbed_path(rest: &str) -> bool {
+    let tok = rest.split(|c: char| c.is_whitespace()).next().unwrap_or("");
+    tok.starts_with('/')
+        && tok.matches('/').count() >= 2
+        && tok.contains(['?', '*'])
+        && tok.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '?' | '*' | '[' | ']' | '.' | '_' | '-')
+        })
+}
+
+/// `c:\`, `C:/Windows`, `c:` (its backslash normalised away): a Windows drive path as a
+/// command argument.
+fn windows_path(args: &str) -> bool {
+    let b = args.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.get(1) == Some(&b':')
+        && matches!(b.get(2), None | Some(b'\\' | b'/' | b' '))
 }
 
 /// `name;`, `#123;` or `#x1f;` at the start of `s`.
@@ -1677,8 +1820,14 @@ fn ptrav(s: &str, kind: PointKind) -> Hit {
     {
         return Some((0.9, excerpt(s, 80), Some("unc".into())));
     }
+    // A parameter that is nothing but a climb (`../`, `..\\..`): no form field holds that.
+    let only_climb = ups >= 1
+        && matches!(kind, PointKind::Value | PointKind::Header)
+        && l.trim().chars().all(|c| c == '.' || c == '/')
+        && l.trim().contains("..");
     match (ups, sensitive) {
         (n, Some(f)) if n >= 1 => Some((0.95, format!("../ {f}"), Some("sensitive".into()))),
+        _ if only_climb => Some((0.7, excerpt(&t, 80), Some("climb-only".into()))),
         (n, None) if n >= 3 => Some((0.8, excerpt(&t, 80), Some("deep".into()))),
         (n, None) if n >= 2 && kind != PointKind::Body => {
             Some((0.6, excerpt(&t, 80), Some("dotdot".into())))
@@ -1734,6 +1883,21 @@ fn internal_host(host: &str) -> Option<&'static str> {
     let h = host.trim_end_matches('.').to_ascii_lowercase();
     let h = if let Some(v6) = h.strip_prefix('[') {
         let v6 = v6.split(']').next().unwrap_or("");
+        // Parsed, so `[::ffff:a9fe:a9fe]` (169.254.169.254) and `[0:0::1]` are seen for what
+        // they are, whatever the spelling.
+        if let Ok(a) = v6.parse::<std::net::Ipv6Addr>() {
+            if a.is_loopback() || a.is_unspecified() {
+                return Some("ipv6-internal");
+            }
+            if let Some(v4) = a.to_ipv4_mapped() {
+                return internal_host(&v4.to_string());
+            }
+            let first = a.segments()[0];
+            if first & 0xffc0 == 0xfe80 || first & 0xfe00 == 0xfc00 {
+                return Some("ipv6-internal");
+            }
+            return None;
+        }
         if v6 == "::1"
             || v6 == "::"
             || v6.starts_with("fe80")
@@ -1825,7 +1989,7 @@ fn parse_ipv4_loose(h: &str) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(v as u32))
 }
 
-fn ssrf(s: &str) -> Hit {
+fn ssrf(s: &str, kind: PointKind) -> Hit {
     let l = s.to_ascii_lowercase();
     for m in [
         "169.254.169.254",
@@ -1855,6 +2019,21 @@ fn ssrf(s: &str) -> Hit {
     }
     // A bare host or IP in odd notation: `0x7f000001`, `2130706433`, `0177.0.0.1`.
     let t = s.trim();
+    // A scheme-less internal host with a path, `localhost/owa/auth.aspx` or
+    // `127.0.0.1:8080/admin`, where a back end builds a URL from a parameter or cookie.
+    if kind != PointKind::Header && !t.contains(char::is_whitespace) {
+        if let Some((host, path)) = t.split_once('/') {
+            // `127.0.0.1/8` is a CIDR block in a firewall form, not a URL.
+            let cidr = !path.is_empty() && path.bytes().all(|c| c.is_ascii_digit());
+            if !host.is_empty() && !cidr && !host.contains(['@', '?', '=']) {
+                if let Some(why) = internal_host(host) {
+                    if why != "private" {
+                        return Some((0.7, excerpt(t, 80), Some(format!("host-path-{why}"))));
+                    }
+                }
+            }
+        }
+    }
     if t.len() <= 64 && !t.contains(' ') {
         let host = t.split(['/', '?']).next().unwrap_or("");
         let odd = host.starts_with("0x")
@@ -2051,6 +2230,42 @@ fn redirect(s: &str, point: &str) -> Hit {
         return Some((-1.0, excerpt(t, 80), None));
     }
     None
+}
+
+/// PHP functions that run commands or code when a framework calls a parameter's value.
+const PHP_EXEC_FUNCTIONS: &[&str] = &[
+    "system",
+    "passthru",
+    "shell_exec",
+    "exec",
+    "popen",
+    "proc_open",
+    "pcntl_exec",
+    "assert",
+    "call_user_func",
+    "call_user_func_array",
+    "create_function",
+];
+
+/// A parameter a framework calls as a function (`filter[]=system`, `callback=`,
+/// `vars[0]=system`) whose value is a command-running function: callback injection
+/// (ThinkPHP `invokefunction`/`__construct` filters and their kind).
+fn php_callable(s: &str, point: &str) -> Hit {
+    let v = s.trim();
+    if !PHP_EXEC_FUNCTIONS.iter().any(|f| v.eq_ignore_ascii_case(f)) {
+        return None;
+    }
+    // The last name of the point that is not an array index.
+    let name = point
+        .rsplit('.')
+        .find(|p| !p.is_empty() && !p.bytes().all(|c| c.is_ascii_digit()))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "filter" | "callback" | "function" | "func" | "cb" | "call" | "vars" | "handler"
+    )
+    .then(|| (-1.0, format!("{name}={v}"), None))
 }
 
 /// Mongo operators used as keys: `user[$ne]=`, `{"$gt": ""}`.

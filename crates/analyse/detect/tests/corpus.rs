@@ -48,7 +48,8 @@ fn dev_file_floors() {
         eprintln!("skipped: {} not readable", p.display());
         return;
     };
-    // Measured 2026-11-25: TPR 0.9940 (499/502), FPR 0 (0/72).
+    // Measured 2026-11-25: TPR 0.9940 (499/502), FPR 0 (0/72); 2026-12-05: TPR 1.0 (502/502),
+    // FPR 0, after the LDAP extensible-match and XML schema-location fixes.
     assert!(s.tpr >= 0.985, "dev TPR {}", s.tpr);
     assert!(s.fpr <= 0.02, "dev FPR {}", s.fpr);
 }
@@ -56,14 +57,17 @@ fn dev_file_floors() {
 #[test]
 fn own_benign_corpus_floor() {
     let s = eval(&corpus("benign.jsonl")).unwrap_or_else(|| panic!("corpus/benign.jsonl"));
-    assert!(s.benign >= 2000);
-    // Measured: FPR 0.0012 (3/2600, all one prose sentence quoting 'or' and 'and').
+    assert!(s.benign >= 3000);
+    // Measured 2026-12-05: FPR 0.0013 (4/3200, all one prose sentence quoting 'or' and 'and');
+    // the 600 harder cases added that day gave 0.0203 before their fixes.
     assert!(s.fpr <= 0.005, "benign FPR {}", s.fpr);
 }
 
 #[test]
 fn own_attack_corpus_floor() {
     let s = eval(&corpus("attacks.jsonl")).unwrap_or_else(|| panic!("corpus/attacks.jsonl"));
-    // Measured: TPR 0.9492 on first run (before rules were added for the misses), 0.9954 after.
+    // Measured: TPR 0.9492 on first run (before rules were added for the misses), 0.9954 after;
+    // with the second set (940 cases) 0.9287 before its fixes, 0.9936 after (the 6 misses are
+    // base64 of 4-byte payloads, too short to tell from a random token).
     assert!(s.tpr >= 0.98, "attack TPR {}", s.tpr);
 }
