@@ -20,13 +20,15 @@ use std::sync::OnceLock;
 
 mod analyse;
 pub mod exchanges;
+mod sources;
 mod wire;
 
 pub use analyse::{behaviour, vulns};
+pub use sources::sources;
 pub use wire::wire;
 
 /// The names of the targets, as used for `fuzz/fuzz_targets/<name>.rs` and the seed folders.
-pub const TARGETS: [&str; 8] = [
+pub const TARGETS: [&str; 9] = [
     "capture",
     "decode",
     "reassemble",
@@ -35,6 +37,7 @@ pub const TARGETS: [&str; 8] = [
     "wire",
     "vulns",
     "behaviour",
+    "sources",
 ];
 
 /// Runs the named target on `data`. Returns false for an unknown name.
@@ -48,6 +51,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
         "wire" => wire(data),
         "vulns" => vulns(data),
         "behaviour" => behaviour(data),
+        "sources" => sources(data),
         _ => return false,
     }
     true
