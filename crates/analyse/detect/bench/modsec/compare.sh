@@ -5,7 +5,7 @@
 # When more than one file is given, an extra row set "all files" runs over their concatenation, so a benign-only
 # file and an attack-only file together give both TPR and FPR.
 # Prints ONE table: tool, file, TPR, FPR, requests/s per core (CPU time of the detection loop only) and
-# Periscope's requests/s divided by that row's; the rates are the best of $RUNS runs (default 3). Raw outputs are kept in $OUT (default /tmp/periscope-modsec-bench).
+# Periscope's requests/s divided by that row's (best run; and median of runs); the rates are the best of $RUNS runs (default 3), with min-median-max beside them. Raw outputs are kept in $OUT (default /tmp/periscope-modsec-bench).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../../../.." && pwd)
@@ -44,7 +44,7 @@ best_of() {
         [ "$i" -eq 1 ] && cp "$out.run" "$out"
         tail -n 1 "$out.run"
         i=$((i + 1))
-    done | python3 -c 'import json,sys; b=max((json.loads(l) for l in sys.stdin), key=lambda s: s["cpu_requests_per_sec"]); print(json.dumps(b))' \
+    done | python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin]; b=max(r, key=lambda s: s["cpu_requests_per_sec"]); b["cpu_runs"]=sorted(s["cpu_requests_per_sec"] for s in r); print(json.dumps(b))' \
         | { read -r best; printf '%s\t%s\t%s\n' "$tool" "$name" "$best" >> "$rows"; }
     rm -f "$out.run"
 }
@@ -68,12 +68,18 @@ for line in open(sys.argv[1]):
     tool, name, js = line.rstrip("\n").split("\t", 2)
     rows.append((tool, name, json.loads(js)))
 pv = {name: s["cpu_requests_per_sec"] for tool, name, s in rows if tool == "periscope"}
-print("| tool | file | requests (attack/benign) | TPR | FPR | req/s per core (CPU) | Periscope ÷ this |")
-print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+print("| tool | file | requests (attack/benign) | TPR | FPR | req/s per core (CPU, best run) | all runs (min-median-max) | Periscope ÷ this (best; median) |")
+print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+def median(v):
+    return v[len(v) // 2] if v else 0
+pm = {name: median(s.get("cpu_runs", [])) for tool, name, s in rows if tool == "periscope"}
 for tool, name, s in rows:
     tpr = f"{s['tpr']:.4f}" if s["attacks"] else "-"
     fpr = f"{s['fpr']:.4f}" if s["benign"] else "-"
     r = s["cpu_requests_per_sec"]
-    ratio = f"{pv[name] / r:.1f}×" if r else "-"
-    print(f"| {tool} | {name} | {s['requests']} ({s['attacks']}/{s['benign']}) | {tpr} | {fpr} | {r:,.0f} | {ratio} |")
+    runs = s.get("cpu_runs", [])
+    m = median(runs)
+    ratio = f"{pv[name] / r:.1f}×; {pm[name] / m:.1f}×" if r and m else "-"
+    spread = f"{runs[0]:,.0f}-{m:,.0f}-{runs[-1]:,.0f}" if runs else "-"
+    print(f"| {tool} | {name} | {s['requests']} ({s['attacks']}/{s['benign']}) | {tpr} | {fpr} | {r:,.0f} | {spread} | {ratio} |")
 PY
