@@ -19,10 +19,31 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// What the one-code-path check compares: counts per event type, attacks per class, and the
-/// exchanges as (method, target, status) multisets.
+/// What the one-code-path check compares: counts per event type, attacks per class, the
+/// exchanges as (method, target, status) multisets, and the keys of the events that are
+/// updated as traffic goes on (incidents, vulnerabilities, endpoints): `analyze` prints every
+/// update, the store keeps the newest per key.
 fn fingerprint(events: &[Value]) -> BTreeMap<String, u64> {
-    let mut m = summary(events);
+    let keyed = |e: &Value| match e["type"].as_str() {
+        Some("incident" | "vulnerability") => e["key"].as_str().map(str::to_string),
+        Some("endpoint") => Some(format!("{}|{}|{}", e["host"], e["method"], e["path"])),
+        _ => None,
+    };
+    let mut latest: BTreeMap<(String, String), &Value> = BTreeMap::new();
+    let mut plain = Vec::new();
+    for e in events {
+        match keyed(e) {
+            Some(k) => {
+                latest.insert((e["type"].as_str().unwrap_or("?").to_string(), k), e);
+            }
+            None => plain.push(e.clone()),
+        }
+    }
+    let mut m = summary(&plain);
+    for (kind, key) in latest.keys() {
+        *m.entry(kind.clone()).or_default() += 1;
+        m.insert(format!("{kind}:{key}"), 1);
+    }
     for e in events.iter().filter(|e| e["type"] == "exchange") {
         let key = format!(
             "ex:{} {} {}",

@@ -67,7 +67,7 @@ fn live_rate_on_a_veth() -> Res {
     let (a, b) = (format!("ba{pid}"), format!("bb{pid}"));
     let script = format!(
         "set -e; ip link add {a} type veth peer name {b}; ip link set {a} netns {na}; ip link set {b} netns {nb}; \
-         ip -n {na} link set {a} up; ip -n {nb} link set {b} up",
+         ip -n {na} link set {a} up; ip -n {nb} link set {b} up; ip -n {na} link set lo up; ip -n {nb} link set lo up",
         na = ns.0[0],
         nb = ns.0[1]
     );

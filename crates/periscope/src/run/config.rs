@@ -75,9 +75,13 @@ pub struct InterfaceSource {
     /// Put the interface in promiscuous mode (needed on a SPAN port). Default true.
     #[serde(default = "default_true")]
     pub promiscuous: bool,
-    /// Memory of the kernel ring, in MiB (4 MiB blocks). Default 128.
+    /// Memory of the kernel ring, in MiB (4 MiB blocks), per capture thread. Default 128.
     #[serde(default = "default_ring_mib")]
     pub ring_mib: u32,
+    /// Capture threads, each with its own ring, joined in one fanout group (the kernel spreads
+    /// flows over them, both directions of a flow to the same one). Default 1.
+    #[serde(default = "default_capture_threads")]
+    pub capture_threads: usize,
 }
 
 /// `type = "vxlan"` and `type = "geneve"`.
@@ -311,6 +315,9 @@ impl Default for TunnelsConfig {
 
 fn default_ring_mib() -> u32 {
     128
+}
+fn default_capture_threads() -> usize {
+    1
 }
 fn default_client_header() -> String {
     "X-Periscope-Client".into()
@@ -560,6 +567,10 @@ impl Config {
                 SourceConfig::Interface(s) => {
                     anyhow::ensure!(!s.interface.is_empty(), "{p}.interface: empty");
                     anyhow::ensure!(s.ring_mib >= 4, "{p}.ring_mib: at least 4");
+                    anyhow::ensure!(
+                        (1..=64).contains(&s.capture_threads),
+                        "{p}.capture_threads: between 1 and 64"
+                    );
                 }
                 SourceConfig::Pcap(s) => match (&s.directory, s.files.is_empty()) {
                     (Some(_), false) => {

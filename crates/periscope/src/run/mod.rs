@@ -160,9 +160,10 @@ fn http_mirror_config(
 fn describe(source: &SourceConfig) -> String {
     match source {
         SourceConfig::Interface(s) => format!(
-            "interface: {} filter {:?} (compiles), ring {} MiB, promiscuous {}",
+            "interface: {} filter {:?} (compiles), {} capture thread(s) with a {} MiB ring each, promiscuous {}",
             s.interface,
             s.filter.as_deref().unwrap_or(""),
+            s.capture_threads,
             s.ring_mib,
             s.promiscuous
         ),
@@ -292,9 +293,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let stop = Arc::new(AtomicBool::new(false));
     let mut source_threads = Vec::new();
     for (i, source) in config.sources.iter().enumerate() {
-        let t = start_source(i, source, &config, &workers, &stop, &metrics)
+        let threads = start_source(i, source, &config, &workers, &stop, &metrics)
             .with_context(|| format!("sources[{i}]"))?;
-        source_threads.push(t);
+        source_threads.extend(threads);
     }
     if let Some(ready) = &api {
         ready.set(true);
@@ -476,7 +477,7 @@ fn start_source(
     workers: &Workers,
     stop: &Arc<AtomicBool>,
     metrics: &Arc<Metrics>,
-) -> anyhow::Result<JoinHandle<()>> {
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let decode = config.pipeline_config().decode;
     let label = format!("{}{index}", source.type_name());
     let ingest = |when_full| {
@@ -490,7 +491,7 @@ fn start_source(
     };
     let stop = stop.clone();
     let metrics = metrics.clone();
-    match source {
+    let thread = match source {
         SourceConfig::Pcap(p) => match &p.directory {
             None => {
                 let mut ingest = ingest(WhenFull::Wait)?;
@@ -532,21 +533,31 @@ fn start_source(
             })
         }
         SourceConfig::Interface(i) => {
-            let c = interface_config(i);
-            // Opened here so that a permanent fault fails the start; an interface that is not
-            // there yet is retried by the thread.
-            let first = match periscope_sources::InterfaceSource::open(c.clone()) {
-                Ok(s) => Some(s),
-                Err(e) if e.is_retryable() => {
-                    tracing::warn!(interface = %i.interface, error = %e, "interface not available yet; retrying");
-                    None
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let mut ingest = ingest(WhenFull::Drop)?;
-            spawn(&label, move || {
-                live::run_interface(c, first, &mut ingest, &stop, &metrics)
-            })
+            let mut threads = Vec::with_capacity(i.capture_threads);
+            let mut c = interface_config(i);
+            if i.capture_threads > 1 {
+                // One fanout group per source: the process id keeps two sensors apart.
+                c.fanout_group = Some(((std::process::id() as usize * 64 + index) % 65_000) as u16);
+            }
+            for t in 0..i.capture_threads {
+                // Opened here so that a permanent fault fails the start; an interface that is
+                // not there yet is retried by the thread.
+                let first = match periscope_sources::InterfaceSource::open(c.clone()) {
+                    Ok(s) => Some(s),
+                    Err(e) if e.is_retryable() => {
+                        tracing::warn!(interface = %i.interface, error = %e,
+                            "interface not available yet; retrying");
+                        None
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let mut ingest = ingest(WhenFull::Drop)?;
+                let (c, stop, metrics) = (c.clone(), stop.clone(), metrics.clone());
+                threads.push(spawn(&format!("{label}-{t}"), move || {
+                    live::run_interface(c, first, &mut ingest, &stop, &metrics)
+                })?);
+            }
+            return Ok(threads);
         }
         SourceConfig::HttpMirror(h) => {
             let c = http_mirror_config(h, config.pipeline.body_cap)?;
@@ -575,5 +586,6 @@ fn start_source(
             let workers = workers.clone();
             spawn(&label, move || listener.run(workers, stop, metrics))
         }
-    }
+    };
+    Ok(vec![thread?])
 }
