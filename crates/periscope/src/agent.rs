@@ -3,13 +3,14 @@
 //! to stdout until SIGINT or SIGTERM; or, with `--sensor`, the connections streamed to a
 //! sensor (TLS and a shared token), buffered while it is away.
 
-use crate::analysers::{Aggregated, Aggregator, Detection};
+use crate::analysers::{Aggregated, Aggregator, AggregatorConfig, Detection};
 use crate::output::{EventWriter, Format, JsonWriter, TextWriter};
 use crate::pipeline::{Pipeline, PipelineConfig};
 use anyhow::Context;
 use periscope_agent::wire::{self, Forwarder, SensorTls};
 use periscope_agent::{Agent, AgentConfig, CaptureDirection, TlsProbeScope};
 use periscope_model::{Event, Timestamp};
+use periscope_vulns::{ScannerConfig, TrafficSource};
 use rustls::pki_types::ServerName;
 use std::io::{self, BufWriter};
 use std::net::ToSocketAddrs;
@@ -123,7 +124,15 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
         Format::Text => Box::new(TextWriter::new(stdout)),
     };
     let sink = Aggregated {
-        aggregator: Aggregator::new(false),
+        // Discovery keeps its inventory until the end, which a long-running agent never reaches.
+        aggregator: Aggregator::with_config(AggregatorConfig {
+            discover: false,
+            vulnerabilities: Some(ScannerConfig {
+                source: TrafficSource::Agent,
+                ..ScannerConfig::default()
+            }),
+            ..AggregatorConfig::default()
+        })?,
         sink: |event: Event| {
             // A closed stdout ends the agent through the stop flag below.
             if writer.write(&event).and_then(|()| writer.finish()).is_err() {

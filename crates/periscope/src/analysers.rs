@@ -2,15 +2,17 @@
 //! threads and keep the second in one place:
 //!
 //! - [`Detection`] runs inside each pipeline: attack detection looks at one exchange at a time.
-//! - [`Aggregator`] runs on the merged event stream: API discovery (and the analysers that follow
-//!   clients and endpoints across requests) need to see every exchange of a host.
+//! - [`Aggregator`] runs on the merged event stream: API discovery and behaviour (which follow
+//!   endpoints and clients across requests) need to see every exchange of a host.
 //!
 //! `analyze` chains both in one thread; `run` has one pipeline per worker and one aggregator.
 
 use crate::pipeline::{EventSink, ExchangeConsumer};
+use periscope_behaviour::{Behaviour, BehaviourConfig};
 use periscope_detect::{DetectConfig, Detector};
 use periscope_discover::{DiscoverConfig, Inventory};
-use periscope_model::{Event, Exchange, Timestamp};
+use periscope_model::{Attack, Event, Exchange, Timestamp};
+use periscope_vulns::{Scanner, ScannerConfig};
 
 /// Attack detection on every exchange, in the pipeline.
 pub struct Detection {
@@ -37,32 +39,76 @@ impl ExchangeConsumer for Detection {
     }
 }
 
+/// Settings of the analysers that see the whole event stream.
+#[derive(Debug, Clone)]
+pub struct AggregatorConfig {
+    /// API discovery (endpoint events, OpenAPI).
+    pub discover: bool,
+    /// Passive vulnerability detection; `None` switches it off.
+    pub vulnerabilities: Option<ScannerConfig>,
+    /// Behavioural incidents and the grouping of hits into attacks; `None` switches them off.
+    pub behaviour: Option<BehaviourConfig>,
+}
+
+impl Default for AggregatorConfig {
+    fn default() -> Self {
+        AggregatorConfig {
+            discover: true,
+            vulnerabilities: Some(ScannerConfig::default()),
+            behaviour: Some(BehaviourConfig::default()),
+        }
+    }
+}
+
 /// The analysers that see the whole event stream: discovery (which counts attacks per endpoint
-/// for its risk score). Events pass through in order, each exchange followed by its attacks and
-/// then by what the aggregator found.
+/// for its risk score), passive vulnerabilities (deduplicated per endpoint) and behaviour
+/// (incidents across requests, hits grouped into attacks).
+/// Events pass through in order, each exchange followed by its attacks and then by what the
+/// aggregator found.
 pub struct Aggregator {
     inventory: Option<Inventory>,
+    scanner: Option<Scanner>,
+    behaviour: Option<Behaviour>,
     /// The exchange being looked at and its attacks: the pipeline emits an exchange's attacks
     /// right after it, so the group is complete when the next non-attack event comes.
-    group: Vec<Event>,
+    exchange: Option<Box<Exchange>>,
+    attacks: Vec<Attack>,
+    /// Events the analysers produced (reused buffer).
+    found: Vec<Event>,
 }
 
 impl Aggregator {
-    /// Builds the analysers that are switched on.
+    /// Builds the analysers with their default settings; `discover` switches discovery.
     pub fn new(discover: bool) -> Self {
-        Aggregator {
-            inventory: discover.then(|| Inventory::new(DiscoverConfig::default())),
-            group: Vec::new(),
-        }
+        let config = AggregatorConfig {
+            discover,
+            ..AggregatorConfig::default()
+        };
+        Self::with_config(config).expect("the default analyser settings are valid")
+    }
+
+    /// Builds the analysers that are switched on; fails when a setting is invalid (the error
+    /// names it).
+    pub fn with_config(config: AggregatorConfig) -> anyhow::Result<Self> {
+        Ok(Aggregator {
+            inventory: config
+                .discover
+                .then(|| Inventory::new(DiscoverConfig::default())),
+            scanner: config.vulnerabilities.map(Scanner::new).transpose()?,
+            behaviour: config.behaviour.map(Behaviour::new).transpose()?,
+            exchange: None,
+            attacks: Vec::new(),
+            found: Vec::new(),
+        })
     }
 
     /// Takes one event of the pipeline's stream.
     pub fn on_event(&mut self, event: Event, emit: &mut impl FnMut(Event)) {
         match event {
-            Event::Attack(_) if !self.group.is_empty() => self.group.push(event),
-            Event::Exchange(_) => {
+            Event::Attack(attack) if self.exchange.is_some() => self.attacks.push(*attack),
+            Event::Exchange(ex) => {
                 self.flush_group(emit);
-                self.group.push(event);
+                self.exchange = Some(ex);
             }
             other => {
                 self.flush_group(emit);
@@ -71,9 +117,17 @@ impl Aggregator {
         }
     }
 
-    /// Capture time has moved to `now` with no traffic (live sources): closes what is due.
-    pub fn tick(&mut self, _now: Timestamp, emit: &mut impl FnMut(Event)) {
+    /// Capture time has moved to `now` (live sources call it while no traffic comes): closes
+    /// what is due.
+    pub fn tick(&mut self, now: Timestamp, emit: &mut impl FnMut(Event)) {
         self.flush_group(emit);
+        if let Some(scanner) = &mut self.scanner {
+            scanner.tick(now, &mut self.found);
+        }
+        if let Some(behaviour) = &mut self.behaviour {
+            behaviour.tick(now, &mut self.found);
+        }
+        self.found.drain(..).for_each(emit);
     }
 
     /// The API inventory built so far (for the daemon's periodic snapshots: endpoint events and
@@ -82,9 +136,16 @@ impl Aggregator {
         self.inventory.as_ref()
     }
 
-    /// End of input: emits what was held back (the inventory).
+    /// End of input: emits what was held back (changed findings, open incidents, the inventory).
     pub fn finish(&mut self, emit: &mut impl FnMut(Event)) {
         self.flush_group(emit);
+        if let Some(scanner) = &mut self.scanner {
+            scanner.finish(&mut self.found);
+        }
+        if let Some(behaviour) = &mut self.behaviour {
+            behaviour.finish(&mut self.found);
+        }
+        self.found.drain(..).for_each(&mut *emit);
         if let Some(inventory) = &self.inventory {
             for e in inventory.endpoint_events() {
                 emit(Event::Endpoint(Box::new(e)));
@@ -93,16 +154,24 @@ impl Aggregator {
     }
 
     fn flush_group(&mut self, emit: &mut impl FnMut(Event)) {
-        let mut group = std::mem::take(&mut self.group).into_iter();
-        let Some(Event::Exchange(ex)) = group.next() else {
+        let Some(ex) = self.exchange.take() else {
             return;
         };
-        let attacks: Vec<Event> = group.collect();
         if let Some(inventory) = &mut self.inventory {
-            inventory.observe_flagged(&ex, u32::try_from(attacks.len()).unwrap_or(u32::MAX));
+            let n = u32::try_from(self.attacks.len()).unwrap_or(u32::MAX);
+            inventory.observe_flagged(&ex, n);
+        }
+        if let Some(scanner) = &mut self.scanner {
+            scanner.on_exchange(&ex, &self.attacks, &mut self.found);
+        }
+        if let Some(behaviour) = &mut self.behaviour {
+            behaviour.on_exchange(&ex, &self.attacks, &mut self.found);
         }
         emit(Event::Exchange(ex));
-        attacks.into_iter().for_each(emit);
+        for attack in self.attacks.drain(..) {
+            emit(Event::Attack(Box::new(attack)));
+        }
+        self.found.drain(..).for_each(emit);
     }
 }
 

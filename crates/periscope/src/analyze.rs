@@ -1,12 +1,14 @@
 //! `periscope analyze FILE...`: capture files through the pipeline, events to stdout, a summary
 //! to stderr.
 
-use crate::analysers::{Aggregated, Aggregator, Detection};
+use crate::analysers::{Aggregated, Aggregator, AggregatorConfig, Detection};
 use crate::output::{EventWriter, Format, JsonWriter, TextWriter};
 use crate::pipeline::{Pipeline, PipelineConfig};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use periscope_behaviour::BehaviourConfig;
 use periscope_model::Event;
+use periscope_vulns::ScannerConfig;
 use std::io::{self, BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,12 +41,33 @@ pub struct AnalyzeArgs {
     /// Skip API discovery (no `endpoint` events).
     #[arg(long)]
     no_discover: bool,
+    /// Skip passive vulnerability detection (no `vulnerability` events).
+    #[arg(long)]
+    no_vulns: bool,
+    /// Skip behavioural detection and attack grouping (no `incident` events).
+    #[arg(long)]
+    no_behaviour: bool,
+    /// A proxy (address or CIDR block) whose `X-Forwarded-For` / `Forwarded` / `X-Real-IP` headers
+    /// name the real client. Repeat for several. Default: none (the TCP peer is the client).
+    #[arg(long = "trusted-proxy")]
+    trusted_proxies: Vec<String>,
     /// No summary on stderr.
     #[arg(short, long)]
     quiet: bool,
 }
 
 impl AnalyzeArgs {
+    fn aggregator_config(&self) -> AggregatorConfig {
+        AggregatorConfig {
+            discover: !self.no_discover,
+            vulnerabilities: (!self.no_vulns).then(ScannerConfig::default),
+            behaviour: (!self.no_behaviour).then(|| BehaviourConfig {
+                trusted_proxies: self.trusted_proxies.clone(),
+                ..BehaviourConfig::default()
+            }),
+        }
+    }
+
     fn pipeline_config(&self) -> anyhow::Result<PipelineConfig> {
         let mut config = PipelineConfig::default();
         config.http.body_cap = self.body_cap;
@@ -74,7 +97,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     };
     let mut write_error: Option<io::Error> = None;
     let sink = Aggregated {
-        aggregator: Aggregator::new(!args.no_discover),
+        aggregator: Aggregator::with_config(args.aggregator_config())?,
         sink: |event: Event| {
             if write_error.is_none() {
                 if let Err(e) = writer.write(&event) {

@@ -308,10 +308,17 @@ pub fn analyze(files: &[PathBuf]) -> Res<Vec<Value>> {
 /// Events counted by type, and attacks by class: the summary the one-code-path check compares.
 pub fn summary(events: &[Value]) -> std::collections::BTreeMap<String, u64> {
     let mut m = std::collections::BTreeMap::new();
+    let mut keys = std::collections::HashSet::new();
     for e in events {
         let t = e["type"].as_str().unwrap_or("?").to_string();
         if t == "coverage" {
             continue; // per worker in the daemon; not stored
+        }
+        // Findings that grow are emitted again with the same key; the store keeps the last one.
+        if let Some(key) = e["key"].as_str() {
+            if !keys.insert(format!("{t}|{key}")) {
+                continue;
+            }
         }
         if t == "attack" {
             *m.entry(format!("attack:{}", e["class"].as_str().unwrap_or("?")))
