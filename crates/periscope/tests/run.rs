@@ -590,3 +590,100 @@ fn a_locked_database_holds_events_and_writes_them_later_and_at_exit() -> Res {
     assert_eq!(d.terminate()?, 0);
     Ok(())
 }
+
+#[test]
+fn a_second_signal_exits_at_once() -> Res {
+    if !have("python3") {
+        println!("SKIP second-signal test: python3 is not installed");
+        return Ok(());
+    }
+    let dir = TempDir::new("second")?;
+    std::fs::write(dir.path("agent-token.txt"), "agent-secret\n")?;
+    let port = free_port()?;
+    let config = format!(
+        "[[sources]]\ntype = \"agent\"\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"agent-token.txt\"\n\n[store]\nsqlite = \"events.db\"\nexchanges = \"all\"\n"
+    );
+    let d = Daemon::start(&dir, &config)?;
+    // A locked database keeps the first shutdown waiting (the writer retries for 15 s).
+    let _lock = DbLock::take(&dir.path("events.db"))?;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let mut fwd = periscope_agent::wire::Forwarder::new(addr, b"agent-secret", 1 << 20);
+    assert!(push_exchanges(&mut fwd, 2, Duration::from_secs(20)));
+    drop(fwd);
+    d.wait_log("store write failed", Duration::from_secs(30))?;
+    signal(d.pid(), "TERM")?;
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    signal(d.pid(), "TERM")?;
+    let code = d.terminate_after_signal()?;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "second signal took {:?}",
+        started.elapsed()
+    );
+    assert_ne!(code, 0, "an interrupted shutdown must not report success");
+    Ok(())
+}
+
+#[test]
+fn agents_without_the_required_client_certificate_are_refused() -> Res {
+    let dir = TempDir::new("mtls")?;
+    if !make_certs(&dir)? {
+        println!("SKIP client-certificate test: openssl is not installed");
+        return Ok(());
+    }
+    let script = r#"set -e
+openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr -subj /CN=agent 2>/dev/null
+printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' > client.cnf
+openssl x509 -req -in agent.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out agent.pem -days 2 -extfile client.cnf 2>/dev/null
+"#;
+    assert!(Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(&dir.0)
+        .status()?
+        .success());
+    std::fs::write(dir.path("agent-token.txt"), "agent-secret\n")?;
+    let port = free_port()?;
+    let config = format!(
+        "[[sources]]\ntype = \"agent\"\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"agent-token.txt\"\ntls_cert = \"server.pem\"\ntls_key = \"server.key\"\nclient_ca = \"ca.pem\"\n\n[store]\nexchanges = \"all\"\nflush_interval = \"50ms\"\n"
+    );
+    let d = Daemon::start(&dir, &config)?;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let name = rustls::pki_types::ServerName::try_from("localhost")?.to_owned();
+    // Right token, no client certificate: refused.
+    let tls = periscope_agent::wire::SensorTls {
+        config: periscope_agent::wire::client_tls_config(&dir.path("ca.pem"), None)?,
+        server_name: name.clone(),
+    };
+    let mut fwd = periscope_agent::wire::Forwarder::with_tls(addr, tls, b"agent-secret", 1 << 20);
+    assert!(!push_exchanges(&mut fwd, 1, Duration::from_secs(3)));
+    drop(fwd);
+    // With the certificate: accepted.
+    let tls = periscope_agent::wire::SensorTls {
+        config: periscope_agent::wire::client_tls_config(
+            &dir.path("ca.pem"),
+            Some((&dir.path("agent.pem"), &dir.path("agent.key"))),
+        )?,
+        server_name: name,
+    };
+    let mut fwd = periscope_agent::wire::Forwarder::with_tls(addr, tls, b"agent-secret", 1 << 20);
+    assert!(
+        push_exchanges(&mut fwd, 3, Duration::from_secs(20)),
+        "{}",
+        d.log_text()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while d.all_events(Some("exchange"), 100)?.len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "exchanges never arrived: {}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(d.all_events(Some("exchange"), 100)?.len(), 3);
+    drop(fwd);
+    assert_eq!(d.terminate()?, 0);
+    Ok(())
+}
