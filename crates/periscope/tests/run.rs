@@ -687,3 +687,48 @@ openssl x509 -req -in agent.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out ag
     assert_eq!(d.terminate()?, 0);
     Ok(())
 }
+
+#[test]
+fn malformed_datagrams_are_counted_not_logged_one_by_one() -> Res {
+    let dir = TempDir::new("malformed")?;
+    let port = free_udp_port()?;
+    let config = format!(
+        "[[sources]]\ntype = \"vxlan\"\nlisten = \"127.0.0.1:{port}\"\n\n[store]\nexchanges = \"all\"\n"
+    );
+    let d = Daemon::start(&dir, &config)?;
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    let good = vxlan_datagram(30000, 1, b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut sent = 0;
+    for i in 0..300usize {
+        // Cut short at every length: inside the VXLAN header, the Ethernet header, IPv4, TCP.
+        let cut = good.get(..i % good.len()).unwrap_or(&[]);
+        sock.send_to(cut, ("127.0.0.1", port))?;
+        // An IPv4 header whose length field lies.
+        let mut liar = good.clone();
+        liar[8 + 14 + 2] = 0xff;
+        sock.send_to(&liar, ("127.0.0.1", port))?;
+        sent += 2;
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(d.status("/live")?, 200);
+    let text = String::from_utf8(
+        Command::new("curl")
+            .args(["-sf", &format!("http://{}/metrics", d.api)])
+            .output()?
+            .stdout,
+    )?;
+    let malformed: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("periscope_dropped_total{reason=\"malformed\"}"))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+        .sum();
+    println!("{sent} bad datagrams, {malformed} counted malformed");
+    assert!(malformed >= 300.0, "malformed counted: {malformed}");
+    let log_lines = d.log_text().lines().count();
+    assert!(
+        log_lines < 20,
+        "the log grew by datagram: {log_lines} lines"
+    );
+    assert_eq!(d.terminate()?, 0);
+    Ok(())
+}
