@@ -323,3 +323,106 @@ fn live_interface_vxlan_and_nginx_mirror_match_tshark() -> Res {
     }
     Ok(())
 }
+
+#[test]
+fn an_interface_that_disappears_is_retried_and_captured_again() -> Res {
+    if let Some(why) = skip_reason() {
+        println!("SKIP an_interface_that_disappears_is_retried_and_captured_again: {why}");
+        return Ok(());
+    }
+    let pid = std::process::id();
+    let mut ns = Namespaces(Vec::new());
+    for n in ["c", "s"] {
+        let name = format!("pgone{pid}{n}");
+        if let Err(e) = Command::new("ip").args(["netns", "add", &name]).output() {
+            println!("SKIP interface test: cannot create netns: {e}");
+            return Ok(());
+        }
+        ns.0.push(name);
+    }
+    let (c, s) = (ns.0[0].clone(), ns.0[1].clone());
+    let (veth_c, veth_s) = (format!("gc{pid}"), format!("gs{pid}"));
+    let make_link = || -> Res {
+        let script = format!(
+            "ip link add {veth_c} type veth peer name {veth_s} && ip link set {veth_c} netns {c} && ip link set {veth_s} netns {s} \
+             && ip -n {c} addr add 10.213.0.1/24 dev {veth_c} && ip -n {c} link set {veth_c} up \
+             && ip -n {s} addr add 10.213.0.2/24 dev {veth_s} && ip -n {s} link set {veth_s} up \
+             && ip -n {c} link set lo up && ip -n {s} link set lo up"
+        );
+        if !Command::new("sh")
+            .arg("-c")
+            .arg(&script)
+            .status()?
+            .success()
+        {
+            return Err("veth setup failed".into());
+        }
+        Ok(())
+    };
+    make_link()?;
+    let dir = TempDir::new("gone")?;
+    std::fs::write(dir.path("index.html"), "hi\n")?;
+    let d = Daemon::start_in(
+        &dir,
+        &format!("[[sources]]\ntype = \"interface\"\ninterface = \"{veth_s}\"\nfilter = \"tcp port 8000\"\n\n[store]\nexchanges = \"all\"\n"),
+        Some(&s),
+    )?;
+    let serve = |n: usize| -> Res {
+        let www = dir.0.display().to_string();
+        let _server = Killed(spawn_in_ns(
+            &s,
+            &[
+                "python3",
+                "-m",
+                "http.server",
+                "8000",
+                "--bind",
+                "10.213.0.2",
+                "--directory",
+                &www,
+            ],
+        )?);
+        let started = Instant::now();
+        while in_ns(
+            &c,
+            "curl -s -o /dev/null --max-time 1 http://10.213.0.2:8000/",
+        )
+        .is_err()
+        {
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err("server did not start".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for i in 0..n {
+            in_ns(
+                &c,
+                &format!("curl -s -o /dev/null http://10.213.0.2:8000/index.html?n={i}"),
+            )?;
+        }
+        Ok(())
+    };
+    serve(3)?;
+    let before = exchanges_when_settled(&d, 4)?;
+    assert!(before >= 4, "{}", d.log_text());
+
+    // The interface goes away (deleting one end deletes the pair), then comes back.
+    in_ns(&s, &format!("ip link del {veth_s}"))?;
+    d.wait_log("retrying every 3s", Duration::from_secs(10))?;
+    assert_eq!(d.status("/live")?, 200);
+    make_link()?;
+    d.wait_log("capturing again", Duration::from_secs(15))?;
+    std::thread::sleep(Duration::from_millis(500));
+    serve(3)?;
+    let after = exchanges_when_settled(&d, before + 4)?;
+    assert_eq!(after, before + 4, "{}", d.log_text());
+    let log = d.log_text();
+    assert_eq!(
+        log.matches("interface capture stopped").count()
+            + log.matches("interface unavailable").count(),
+        1,
+        "one log line for the fault, not one per retry: {log}"
+    );
+    assert_eq!(d.terminate()?, 0);
+    Ok(())
+}
