@@ -100,6 +100,14 @@ fn main() -> anyhow::Result<()> {
             let ours = !det
                 .inspect(&request_from_parts("GET", &target, &[("Host", "x")], b""))
                 .is_empty();
+            // LIBINJECTION_VERBOSE=1 lists the samples the detector judges differently from
+            // the file's label (attack samples missed, false-positive samples flagged).
+            if std::env::var_os("LIBINJECTION_VERBOSE").is_some() && (ours == (kind == 2)) {
+                println!(
+                    "{} {name}: {v}",
+                    if kind == 2 { "flagged" } else { "missed" }
+                );
+            }
             if let Some(t) = tot.get_mut(kind) {
                 t.0 += 1;
                 t.1 += usize::from(lib);

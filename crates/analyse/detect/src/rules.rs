@@ -1323,7 +1323,12 @@ fn xss(s: &str) -> Hit {
     if !r.is_injection() {
         return None;
     }
-    let l = s.to_ascii_lowercase();
+    let mut l = s.to_ascii_lowercase();
+    // Browsers drop tabs and line breaks inside URLs: `j&Tab;ava&NewLine;script:` is
+    // `javascript:`. The checks below read the markup without them.
+    if l.contains(['\t', '\n', '\r']) {
+        l.retain(|c| !matches!(c, '\t' | '\n' | '\r'));
+    }
     // An XML document (SOAP, SAML, a feed) is markup, not an injection, unless it carries
     // script-capable parts.
     let xml_doc = l.trim_start().starts_with("<?xml ")

@@ -363,6 +363,8 @@ fn generalisation_misses() {
         // A value that is only a climb.
         ("ptrav", "../"),
         ("sqli", "admin' #"),
+        // Tabs and line breaks that browsers drop inside a URL scheme.
+        ("xss", "<iframe src=j&Tab;a&Tab;v&Tab;a&Tab;s&Tab;c&Tab;r&Tab;i&Tab;p&Tab;t&Tab;:alert(1)></iframe>"),
         ("sqli", "1\tOR\t1=1"),
     ];
     for (class, payload) in cases {
