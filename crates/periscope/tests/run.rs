@@ -732,3 +732,33 @@ fn malformed_datagrams_are_counted_not_logged_one_by_one() -> Res {
     assert_eq!(d.terminate()?, 0);
     Ok(())
 }
+
+#[test]
+fn by_default_only_exchanges_with_an_attack_are_kept() -> Res {
+    let dir = TempDir::new("keep")?;
+    let files = [data("sample.pcap")];
+    let list = format!("{:?}", files[0]);
+    let d = Daemon::start(
+        &dir,
+        &format!(
+            "[[sources]]\ntype = \"pcap\"\nfiles = [{list}]\n\n[store]\nsqlite = \"events.db\"\n"
+        ),
+    )?;
+    d.wait_log("serving the API until a signal", Duration::from_secs(120))?;
+    let exchanges = d.all_events(Some("exchange"), 100)?;
+    let attacks = d.all_events(Some("attack"), 100)?;
+    let mut attacked: Vec<u64> = attacks
+        .iter()
+        .filter_map(|a| a["exchange_id"].as_u64())
+        .collect();
+    attacked.sort_unstable();
+    attacked.dedup();
+    let mut kept: Vec<u64> = exchanges.iter().filter_map(|e| e["id"].as_u64()).collect();
+    kept.sort_unstable();
+    assert!(!kept.is_empty());
+    assert_eq!(kept, attacked);
+    let all = analyze(&files)?;
+    assert!(all.iter().filter(|e| e["type"] == "exchange").count() > kept.len());
+    assert_eq!(d.terminate()?, 0);
+    Ok(())
+}

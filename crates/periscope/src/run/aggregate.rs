@@ -8,6 +8,8 @@ use crate::analysers::Aggregator;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use periscope_model::{Event, Timestamp};
 use periscope_serve::Metrics;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -52,6 +54,7 @@ pub fn run(setup: AggregateSetup) {
     let mut newest = Timestamp(0);
     let mut last_tick = Instant::now();
     let mut last_snapshot = Instant::now();
+    let mut written = Written::default();
     loop {
         match input.recv_timeout(TICK) {
             Ok(batch) => {
@@ -78,26 +81,71 @@ pub fn run(setup: AggregateSetup) {
         }
         if last_snapshot.elapsed() >= snapshot_interval {
             last_snapshot = Instant::now();
-            snapshot(&aggregator, &output, newest);
+            snapshot(&aggregator, &output, newest, &mut written);
         }
     }
-    aggregator.finish(&mut |e| out.emit(e));
+    // The inventory's endpoint events come out of `finish`; noted as written so that the last
+    // snapshot does not write them twice.
+    aggregator.finish(&mut |e| {
+        if let Event::Endpoint(ep) = &e {
+            written.note(ep);
+        }
+        out.emit(e)
+    });
     out.release();
-    snapshot(&aggregator, &output, newest);
+    snapshot(&aggregator, &output, newest, &mut written);
 }
 
-/// Endpoint events (upserts) and the OpenAPI document of the inventory so far.
-fn snapshot(aggregator: &Aggregator, output: &Sender<WriterItem>, now: Timestamp) {
+/// What the previous snapshots wrote, so that only what changed is written again (each write
+/// of a keyed record gives it a new sequence number, which API clients following the cursor
+/// would see as an update). One entry per endpoint of the inventory, which has its own cap.
+#[derive(Default)]
+struct Written {
+    /// Hash of the endpoint's key → hash of its JSON.
+    endpoints: HashMap<u64, u64>,
+    openapi: u64,
+}
+
+impl Written {
+    /// Records `e` as written; true when it differs from what was written before.
+    fn note(&mut self, e: &periscope_model::endpoint::EndpointEvent) -> bool {
+        let key = hash_of(&(&e.host, &e.method, &e.path));
+        let body = serde_json::to_string(e).map(|j| hash_of(&j)).unwrap_or(0);
+        self.endpoints.insert(key, body) != Some(body)
+    }
+}
+
+fn hash_of(v: &impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
+/// Endpoint events (upserts) and the OpenAPI document of the inventory, where they changed.
+fn snapshot(
+    aggregator: &Aggregator,
+    output: &Sender<WriterItem>,
+    now: Timestamp,
+    written: &mut Written,
+) {
     let Some(inventory) = aggregator.inventory() else {
         return;
     };
-    for e in inventory.endpoint_events() {
-        let _ = output.send(WriterItem::Event(Event::Endpoint(Box::new(e))));
+    let events = inventory.endpoint_events();
+    if events.len() < written.endpoints.len() {
+        written.endpoints.clear(); // the inventory evicted endpoints
     }
-    let _ = output.send(WriterItem::OpenApi {
-        document: inventory.to_openapi(),
-        ts: now,
-    });
+    for e in events {
+        if written.note(&e) {
+            let _ = output.send(WriterItem::Event(Event::Endpoint(Box::new(e))));
+        }
+    }
+    let document = inventory.to_openapi();
+    let body = hash_of(&document.to_string());
+    if body != written.openapi {
+        written.openapi = body;
+        let _ = output.send(WriterItem::OpenApi { document, ts: now });
+    }
 }
 
 /// The time an event carries, for the analysers' clock on capture files.
@@ -149,5 +197,33 @@ impl Outlet<'_> {
         if self.output.send(WriterItem::Event(event)).is_err() {
             self.metrics.dropped("store_writer_gone", 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use periscope_model::endpoint::EndpointEvent;
+
+    #[test]
+    fn an_endpoint_is_written_again_only_when_it_changed() {
+        let mut written = Written::default();
+        let mut e = EndpointEvent {
+            host: "shop.test".into(),
+            method: "GET".into(),
+            path: "/api/users/{id}".into(),
+            hits: 1,
+            ..EndpointEvent::default()
+        };
+        assert!(written.note(&e));
+        assert!(!written.note(&e));
+        e.hits = 2;
+        assert!(written.note(&e));
+        let other = EndpointEvent {
+            path: "/api/items".into(),
+            ..e.clone()
+        };
+        assert!(written.note(&other));
+        assert!(!written.note(&e));
     }
 }
