@@ -234,8 +234,8 @@ pub struct PipelineSection {
     /// number of cores.
     #[serde(default)]
     pub workers: Option<usize>,
-    /// Packets (or agent events) waiting per worker; beyond, live sources drop and count.
-    /// Default 8192.
+    /// Queue items waiting per worker: batches of up to 64 packets from frame sources, single
+    /// agent events or mirrored exchanges. Beyond, live sources drop and count. Default 512.
     #[serde(default = "default_worker_queue")]
     pub worker_queue: usize,
     /// Event batches waiting for the aggregator. Default 4096.
@@ -347,7 +347,7 @@ fn default_snapshot_interval() -> Duration {
     Duration::from_secs(30)
 }
 fn default_worker_queue() -> usize {
-    8192
+    512
 }
 fn default_event_queue() -> usize {
     4096

@@ -45,6 +45,7 @@ fn read_one(path: &Path, ingest: &mut FrameIngest, stop: &AtomicBool) {
             }
         }
     }
+    ingest.flush();
     tracing::info!(file = %path.display(), frames, "capture file read");
 }
 

@@ -9,6 +9,9 @@ use periscope_serve::{Metrics, SourceCounters};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Segments sent to a worker in one queue item.
+const BATCH: usize = 64;
+
 /// How often (capture time) unfinished IP fragments are expired.
 const EXPIRE_EVERY: Duration = Duration::from_secs(1);
 
@@ -21,6 +24,8 @@ pub struct FrameIngest {
     metrics: Arc<Metrics>,
     last_expire: Timestamp,
     malformed_before: u64,
+    /// Segments waiting to be sent, per worker.
+    pending: Vec<Vec<OwnedSegment>>,
 }
 
 impl FrameIngest {
@@ -34,6 +39,7 @@ impl FrameIngest {
     ) -> anyhow::Result<Self> {
         Ok(FrameIngest {
             decoder: Decoder::new(config)?,
+            pending: (0..workers.len()).map(|_| Vec::new()).collect(),
             counters: metrics.source_counters(source),
             workers,
             when_full,
@@ -43,9 +49,9 @@ impl FrameIngest {
         })
     }
 
-    /// Decodes one frame; a TCP segment goes to its worker. Returns false when it was dropped
-    /// because that worker's queue was full.
-    pub fn frame(&mut self, frame: &Frame<'_>) -> bool {
+    /// Decodes one frame; a TCP segment joins the batch of the worker owning its flow, sent
+    /// when it holds [`BATCH`] segments or at [`flush`](Self::flush).
+    pub fn frame(&mut self, frame: &Frame<'_>) {
         self.counters.add(1, frame.data.len() as u64);
         if frame.ts.since(self.last_expire) >= EXPIRE_EVERY {
             self.last_expire = frame.ts;
@@ -53,16 +59,36 @@ impl FrameIngest {
             self.report_malformed();
         }
         let Decoded::Tcp(segment) = self.decoder.decode(frame) else {
-            return true;
+            return;
         };
         let shard = segment_shard(&segment, self.workers.len());
-        let item = WorkItem::Segment(OwnedSegment::from_segment(&segment));
-        self.workers.send(shard, item, self.when_full)
+        let Some(batch) = self.pending.get_mut(shard) else {
+            return;
+        };
+        batch.push(OwnedSegment::from_segment(&segment));
+        if batch.len() >= BATCH {
+            let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+            self.workers
+                .send(shard, WorkItem::Segments(full), self.when_full);
+        }
+    }
+
+    /// Sends every partial batch (after each read from the source, so that quiet traffic is
+    /// not held back).
+    pub fn flush(&mut self) {
+        for (shard, batch) in self.pending.iter_mut().enumerate() {
+            if !batch.is_empty() {
+                let part = std::mem::take(batch);
+                self.workers
+                    .send(shard, WorkItem::Segments(part), self.when_full);
+            }
+        }
     }
 
     /// Counts undecodable frames as drops of reason `malformed` (summarized, never logged per
     /// packet).
     pub fn report_malformed(&mut self) {
+        self.flush();
         let stats = self.decoder.stats();
         let malformed = stats.malformed_total();
         if malformed > self.malformed_before {

@@ -74,6 +74,7 @@ pub fn pump(
                 for frame in batch.iter() {
                     ingest.frame(&frame);
                 }
+                ingest.flush();
                 if n == 0 {
                     ingest.report_malformed();
                 }

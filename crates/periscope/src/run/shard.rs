@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 /// One unit of work for a worker's pipeline.
 pub enum WorkItem {
-    /// A decoded TCP segment (interface, tunnels, capture files).
-    Segment(OwnedSegment),
+    /// Decoded TCP segments of this worker's flows, in arrival order (interface, tunnels,
+    /// capture files): batched, so that a queue operation is paid per batch, not per packet.
+    Segments(Vec<OwnedSegment>),
     /// A reassembled stream event from an eBPF agent (flow id already made unique).
     Stream(WireEvent),
     /// A whole exchange from the HTTP mirror listener.
@@ -36,6 +37,16 @@ pub struct Workers {
     metrics: Arc<Metrics>,
 }
 
+impl WorkItem {
+    /// Packets or events it carries (what a drop counts).
+    fn weight(&self) -> u64 {
+        match self {
+            WorkItem::Segments(s) => s.len() as u64,
+            WorkItem::Stream(_) | WorkItem::Exchange(_) => 1,
+        }
+    }
+}
+
 impl Workers {
     /// Wraps one sender per worker.
     pub fn new(senders: Vec<Sender<WorkItem>>, metrics: Arc<Metrics>) -> Self {
@@ -56,7 +67,8 @@ impl Workers {
     }
 
     /// Sends `item` to worker `shard`. Returns false when the item was dropped (queue full
-    /// under [`WhenFull::Drop`], counted as `worker_queue_full`) or the worker is gone.
+    /// under [`WhenFull::Drop`], counted as `worker_queue_full`, one per packet or event) or
+    /// the worker is gone.
     pub fn send(&self, shard: usize, item: WorkItem, when_full: WhenFull) -> bool {
         let Some(tx) = self.senders.get(shard % self.senders.len().max(1)) else {
             return false;
@@ -65,8 +77,8 @@ impl Workers {
             WhenFull::Wait => tx.send(item).is_ok(),
             WhenFull::Drop => match tx.try_send(item) {
                 Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
-                    self.metrics.dropped("worker_queue_full", 1);
+                Err(TrySendError::Full(item)) => {
+                    self.metrics.dropped("worker_queue_full", item.weight());
                     false
                 }
                 Err(TrySendError::Disconnected(_)) => false,

@@ -49,8 +49,9 @@ pub struct WorkerSetup {
 
 /// How long a worker waits for work before moving its clock (live sources).
 const IDLE_TICK: Duration = Duration::from_millis(100);
-/// Items handled between two sends to the aggregator and two latency samples.
-const DRAIN: usize = 256;
+/// Queue items (segment batches, agent events, exchanges) handled between two sends to the
+/// aggregator and two latency samples.
+const DRAIN: usize = 16;
 
 /// Builds the pipeline (so configuration errors surface before threads start).
 pub fn build(setup: &WorkerSetup) -> anyhow::Result<Pipeline<Collect>> {
@@ -95,7 +96,11 @@ pub fn run(setup: WorkerSetup, mut pipeline: Pipeline<Collect>) {
 
 fn feed(pipeline: &mut Pipeline<Collect>, item: WorkItem) {
     match item {
-        WorkItem::Segment(s) => pipeline.feed_segment(&s.as_segment()),
+        WorkItem::Segments(batch) => {
+            for s in &batch {
+                pipeline.feed_segment(&s.as_segment());
+            }
+        }
         WorkItem::Stream(w) => {
             let (flow, ev) = w.as_stream_event();
             pipeline.feed_stream_event(flow, ev);
