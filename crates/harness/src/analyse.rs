@@ -14,41 +14,91 @@ fn serialize(out: &mut Vec<Event>) {
     }
 }
 
-/// Exchanges ([`exchanges::from_bytes`]) through the passive vulnerability scanner. The first
-/// byte picks the traffic source (capture or agent); the caps are small (8 findings, 4 JWT
-/// verdicts, 4 KiB scanned per body) so eviction and cut bodies happen. Checks that the
-/// findings table stays within its cap.
-pub fn vulns(data: &[u8]) {
-    let Some((&pick, rest)) = data.split_first() else {
-        return;
-    };
-    let cfg = ScannerConfig {
-        max_findings: 8,
+/// The scanner's settings for a traffic source: small caps (8 findings, 4 JWT verdicts,
+/// 4 KiB scanned per body) so that eviction and cut bodies happen.
+fn scanner_config(source: TrafficSource) -> ScannerConfig {
+    ScannerConfig {
+        max_findings: VULNS_MAX_FINDINGS,
         reemit_interval: Duration::from_secs(5),
         max_scan_bytes: 4096,
-        source: if pick & 1 == 0 {
-            TrafficSource::Capture
-        } else {
-            TrafficSource::Agent
-        },
+        source,
         jwt_max_lifetime: Duration::from_secs(3600),
         jwt_extra_secrets: vec!["fuzz".to_string()],
         jwt_cache_size: 4,
         ..ScannerConfig::default()
-    };
-    let Ok(mut scanner) = Scanner::new(cfg) else {
+    }
+}
+
+const VULNS_MAX_FINDINGS: usize = 8;
+
+/// The first byte picks the traffic source (capture or agent).
+fn vulns_source(pick: u8) -> TrafficSource {
+    if pick & 1 == 0 {
+        TrafficSource::Capture
+    } else {
+        TrafficSource::Agent
+    }
+}
+
+/// Exchanges ([`exchanges::from_bytes`]) through a new passive vulnerability scanner (see
+/// [`vulns_reusing`] for the fuzz target). The first byte picks the traffic source. Checks
+/// that the findings table stays within its cap.
+pub fn vulns(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
         return;
     };
+    let Ok(mut scanner) = Scanner::new(scanner_config(vulns_source(pick))) else {
+        return;
+    };
+    scan(&mut scanner, rest);
     let mut out = Vec::new();
-    for Case { exchange, attacks } in exchanges::from_bytes(rest) {
-        scanner.on_exchange(&exchange, &attacks, &mut out);
-        serialize(&mut out);
-        let findings = scanner.findings().count();
-        assert!(findings <= 8, "findings table over its cap: {findings}");
-    }
     scanner.tick(periscope_model::Timestamp(u64::MAX), &mut out);
     scanner.finish(&mut out);
     serialize(&mut out);
+}
+
+/// [`vulns`] with one scanner per traffic source kept across inputs and rebuilt every 2000
+/// inputs: building one compiles its patterns (about 0.2 s of CPU in an instrumented build),
+/// which would leave the fuzzer a few inputs a second. State carries over between inputs
+/// (as it does between exchanges in a run), so a crash may need the inputs before it: if
+/// `vulns` alone does not reproduce it, run the fuzz binary on the crash with its corpus.
+pub fn vulns_reusing(data: &[u8]) {
+    thread_local! {
+        static SCANNERS: std::cell::RefCell<[Option<(Scanner, u32)>; 2]> =
+            const { std::cell::RefCell::new([None, None]) };
+    }
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    SCANNERS.with_borrow_mut(|scanners| {
+        let slot = &mut scanners[usize::from(pick & 1)];
+        if slot.as_ref().is_none_or(|(_, uses)| *uses >= 2000) {
+            *slot = Scanner::new(scanner_config(vulns_source(pick)))
+                .ok()
+                .map(|s| (s, 0));
+        }
+        let Some((scanner, uses)) = slot else {
+            return;
+        };
+        *uses += 1;
+        scan(scanner, rest);
+        let mut out = Vec::new();
+        scanner.finish(&mut out);
+        serialize(&mut out);
+    });
+}
+
+fn scan(scanner: &mut Scanner, data: &[u8]) {
+    let mut out = Vec::new();
+    for Case { exchange, attacks } in exchanges::from_bytes(data) {
+        scanner.on_exchange(&exchange, &attacks, &mut out);
+        serialize(&mut out);
+        let findings = scanner.findings().count();
+        assert!(
+            findings <= VULNS_MAX_FINDINGS,
+            "findings table over its cap: {findings}"
+        );
+    }
 }
 
 /// Exchanges ([`exchanges::from_bytes`]) through the behavioural analyser, configured with

@@ -23,7 +23,7 @@ pub mod exchanges;
 mod sources;
 mod wire;
 
-pub use analyse::{behaviour, vulns};
+pub use analyse::{behaviour, vulns, vulns_reusing};
 pub use sources::sources;
 pub use wire::wire;
 
