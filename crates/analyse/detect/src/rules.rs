@@ -1088,7 +1088,7 @@ impl Rules {
                 Check::Xss => xss(s),
                 Check::Shell => shell(s),
                 Check::Ptrav => ptrav(s, kind),
-                Check::Ssrf => ssrf(s, kind),
+                Check::Ssrf => ssrf(s, kind, point),
                 Check::Log4j => log4j(s),
                 Check::Redirect => redirect(s, point),
                 Check::NosqlKey => nosql_key(s, kind),
@@ -1994,7 +1994,13 @@ fn parse_ipv4_loose(h: &str) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(v as u32))
 }
 
-fn ssrf(s: &str, kind: PointKind) -> Hit {
+/// Headers that name the page a browser came from: an internal address there is the intranet
+/// page that linked to this one, not a URL the server will fetch.
+fn names_the_referring_page(point: &str) -> bool {
+    matches!(point, "header.referer" | "header.origin")
+}
+
+fn ssrf(s: &str, kind: PointKind, point: &str) -> Hit {
     let l = s.to_ascii_lowercase();
     for m in [
         "169.254.169.254",
@@ -2018,6 +2024,9 @@ fn ssrf(s: &str, kind: PointKind) -> Hit {
             return Some((0.85, format!("{scheme}://{host}"), Some(sch)));
         }
         if let Some(why) = internal_host(host) {
+            if names_the_referring_page(point) {
+                continue;
+            }
             let score = if why == "private" { 0.6 } else { 0.8 };
             return Some((score, format!("{scheme}://{host}"), Some(why.into())));
         }

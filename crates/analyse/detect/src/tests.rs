@@ -502,6 +502,29 @@ fn generalisation_false_positive_traps() {
         b"",
     );
     assert_clean(&grpc);
+    // Browsing an intranet site: the Referer and Origin name internal pages.
+    let intranet = request_from_parts(
+        "POST",
+        "/wiki/save",
+        &[
+            ("Host", "10.20.0.7"),
+            ("Referer", "http://10.20.0.7/wiki/edit?page=Home"),
+            ("Origin", "http://10.20.0.7"),
+        ],
+        b"",
+    );
+    assert_clean(&intranet);
+    // ... but a cloud metadata address is still SSRF wherever it is.
+    let metadata = request_from_parts(
+        "GET",
+        "/fetch",
+        &[
+            ("Host", "x"),
+            ("Referer", "http://169.254.169.254/latest/meta-data/iam/"),
+        ],
+        b"",
+    );
+    assert_hit(&metadata, "ssrf", "header.referer");
     let sitemap = "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.sitemaps.org/schemas/sitemap/0.9 http://www.sitemaps.org/schemas/sitemap/0.9/sitemap.xsd\"><url><loc>https://x.example/a</loc></url></urlset>";
     assert_clean(&post("application/xml", sitemap));
 }
