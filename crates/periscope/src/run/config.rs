@@ -25,6 +25,12 @@ pub struct Config {
     pub pipeline: PipelineSection,
     /// Mirror encapsulation ports the decoder recognises inside captured traffic.
     pub tunnels: TunnelsConfig,
+    /// Settings of the behavioural analysers (`[behaviour]`, keys of
+    /// `periscope_behaviour::BehaviourConfig`), used when `pipeline.behaviour` is on.
+    pub behaviour: periscope_behaviour::BehaviourConfig,
+    /// Settings of passive vulnerability detection (`[vulnerabilities]`, keys of
+    /// `periscope_vulns::ScannerConfig`), used when `pipeline.vulnerabilities` is on.
+    pub vulnerabilities: periscope_vulns::ScannerConfig,
 }
 
 /// One `[[sources]]` entry.
@@ -262,6 +268,12 @@ pub struct PipelineSection {
     /// API discovery (endpoint events, OpenAPI). Default on.
     #[serde(default = "default_true")]
     pub discover: bool,
+    /// Passive vulnerability detection (settings in `[vulnerabilities]`). Default on.
+    #[serde(default = "default_true")]
+    pub vulnerabilities: bool,
+    /// Behavioural incidents (settings in `[behaviour]`). Default on.
+    #[serde(default = "default_true")]
+    pub behaviour: bool,
 }
 
 impl Default for PipelineSection {
@@ -277,6 +289,8 @@ impl Default for PipelineSection {
             max_buffered_bytes: default_max_buffered(),
             detect: true,
             discover: true,
+            vulnerabilities: true,
+            behaviour: true,
         }
     }
 }
@@ -450,6 +464,10 @@ struct RawConfig {
     pipeline: Option<toml::Value>,
     #[serde(default)]
     tunnels: Option<toml::Value>,
+    #[serde(default)]
+    behaviour: Option<toml::Value>,
+    #[serde(default)]
+    vulnerabilities: Option<toml::Value>,
 }
 
 /// Deserializes `value` as `T`, naming the failing key below `prefix`.
@@ -524,6 +542,14 @@ impl Config {
             tunnels: match raw.tunnels {
                 Some(v) => section("tunnels", v)?,
                 None => TunnelsConfig::default(),
+            },
+            behaviour: match raw.behaviour {
+                Some(v) => section("behaviour", v)?,
+                None => Default::default(),
+            },
+            vulnerabilities: match raw.vulnerabilities {
+                Some(v) => section("vulnerabilities", v)?,
+                None => Default::default(),
             },
         };
         config.resolve_paths(base);
@@ -694,6 +720,18 @@ impl Config {
         Ok(())
     }
 
+    /// The settings of the cross-request analysers (the aggregator thread).
+    pub fn aggregator_config(&self) -> crate::analysers::AggregatorConfig {
+        crate::analysers::AggregatorConfig {
+            discover: self.pipeline.discover,
+            vulnerabilities: self
+                .pipeline
+                .vulnerabilities
+                .then(|| self.vulnerabilities.clone()),
+            behaviour: self.pipeline.behaviour.then(|| self.behaviour.clone()),
+        }
+    }
+
     /// The settings of each worker's pipeline.
     pub fn pipeline_config(&self) -> crate::pipeline::PipelineConfig {
         let mut config = crate::pipeline::PipelineConfig::default();
@@ -826,6 +864,10 @@ token_file = "token.txt"
                 "api.token_file: missing",
             ),
             ("[[sources]]\ntype = \"vxlan\"\nlisten = \"127.0.0.1:1\"\n[storage]\n", "unknown field `storage`"),
+            (
+                "[[sources]]\ntype = \"vxlan\"\nlisten = \"127.0.0.1:1\"\n[behaviour]\ntrusted_proxies = 3\n",
+                "behaviour.trusted_proxies: invalid type",
+            ),
             ("", "sources: at least one"),
             (
                 "[[sources]]\ntype = \"vxlan\"\nlisten = \"127.0.0.1:1\"\n[store]\nmax_age = \"soon\"\n",

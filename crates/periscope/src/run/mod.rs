@@ -69,6 +69,10 @@ pub fn check_config(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
         check_source(source).with_context(|| format!("sources[{i}]"))?;
         println!("sources[{i}] {}", describe(source));
     }
+    drop(
+        Aggregator::with_config(config.aggregator_config())
+            .context("[behaviour] / [vulnerabilities]")?,
+    );
     match &config.store.sqlite {
         Some(p) => println!(
             "store: sqlite {} (exchanges kept: {:?}, max_age: {}, max_size: {})",
@@ -98,13 +102,15 @@ pub fn check_config(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
         None => println!("api: off (no [api] section)"),
     }
     println!(
-        "pipeline: {} workers, queues {}/{}/{} (worker/event/store), detect {}, discover {}",
+        "pipeline: {} workers, queues {}/{}/{} (worker/event/store), detect {}, discover {}, vulnerabilities {}, behaviour {}",
         config.pipeline.worker_count(),
         config.pipeline.worker_queue,
         config.pipeline.event_queue,
         config.pipeline.store_queue,
         config.pipeline.detect,
-        config.pipeline.discover
+        config.pipeline.discover,
+        config.pipeline.vulnerabilities,
+        config.pipeline.behaviour
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -242,11 +248,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         move || writer::run(setup)
     })?;
 
-    // Aggregator.
+    // Aggregator (built first: a bad analyser setting fails the start).
+    let aggregator = Aggregator::with_config(config.aggregator_config())
+        .context("[behaviour] / [vulnerabilities]")?;
     let (events_tx, events_rx) = bounded(config.pipeline.event_queue);
     let aggregator = spawn("aggregator", {
         let setup = aggregate::AggregateSetup {
-            aggregator: Aggregator::new(config.pipeline.discover),
+            aggregator,
             keep: config.store.exchanges,
             snapshot_interval: config.store.snapshot_interval,
             live_clock: live,
