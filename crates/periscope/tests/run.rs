@@ -762,3 +762,56 @@ fn by_default_only_exchanges_with_an_attack_are_kept() -> Res {
     assert_eq!(d.terminate()?, 0);
     Ok(())
 }
+
+#[test]
+fn a_watched_directory_is_read_once_across_restarts() -> Res {
+    let dir = TempDir::new("dir")?;
+    let spool = dir.path("spool");
+    std::fs::create_dir_all(&spool)?;
+    std::fs::copy(data("rotated-1.pcap"), spool.join("cap-1.pcap"))?;
+    let config = "[[sources]]\ntype = \"pcap\"\ndirectory = \"spool\"\nsettle = \"1s\"\n\n[store]\nsqlite = \"events.db\"\nexchanges = \"all\"\n";
+    let want_1 = summary(&analyze(&[data("rotated-1.pcap")])?)["exchange"];
+    let want_12 = summary(&analyze(&[data("rotated-1.pcap"), data("rotated-2.pcap")])?)["exchange"];
+    // The watcher records each file it finished in DIR/.periscope-done.
+    let done = |name: &str| {
+        std::fs::read_to_string(spool.join(".periscope-done"))
+            .unwrap_or_default()
+            .contains(name)
+    };
+    let d = Daemon::start(&dir, config)?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done("cap-1.pcap") {
+        assert!(
+            Instant::now() < deadline,
+            "cap-1 never read: {}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Connections still open at the end of the first file are emitted at shutdown.
+    assert_eq!(d.terminate()?, 0);
+    let d = Daemon::start(&dir, config)?;
+    let first = d.all_events(Some("exchange"), 100)?.len() as u64;
+    assert_eq!(first, want_1, "{}", d.log_text());
+    // A new rotated file arrives while the daemon runs; the first is not read again.
+    std::fs::copy(data("rotated-2.pcap"), spool.join("cap-2.pcap"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done("cap-2.pcap") {
+        assert!(
+            Instant::now() < deadline,
+            "cap-2 never read: {}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(d.terminate()?, 0);
+    let d = Daemon::start(&dir, config)?;
+    let total = d.all_events(Some("exchange"), 100)?.len() as u64;
+    println!("directory: {first} exchanges after the first file, {total} after both (analyze of both: {want_12})");
+    assert!(
+        total > first && total <= want_12 + 1,
+        "{total} vs {want_12}"
+    );
+    assert_eq!(d.terminate()?, 0);
+    Ok(())
+}
