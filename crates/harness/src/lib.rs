@@ -24,7 +24,7 @@ mod sources;
 mod wire;
 
 pub use analyse::{behaviour, vulns, vulns_reusing};
-pub use sources::sources;
+pub use sources::{mirror_exchanges, sources};
 pub use wire::wire;
 
 /// The names of the targets, as used for `fuzz/fuzz_targets/<name>.rs` and the seed folders.

@@ -95,20 +95,22 @@ pub fn sources(data: &[u8]) {
     }
 }
 
-fn mirror_request(bytes: &[u8], peer_index: usize) {
+/// A request copy (part 1 of a `sources` input) through the mirror's router as from
+/// peer `peer_index` (0 and 1 trusted, 2 and 3 not): the exchanges it delivered.
+pub fn mirror_exchanges(bytes: &[u8], peer_index: usize) -> Vec<Exchange> {
     let Some(m) = mirror() else {
-        return;
+        return Vec::new();
     };
-    let Ok(peer) = PEERS[peer_index].parse::<SocketAddr>() else {
-        return;
+    let Some(Ok(peer)) = PEERS.get(peer_index).map(|p| p.parse::<SocketAddr>()) else {
+        return Vec::new();
     };
     let text = String::from_utf8_lossy(bytes);
     let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
-    let (method, target) = lines
-        .next()
-        .and_then(|l| l.split_once(' '))
-        .unwrap_or(("GET", "/"));
+    // `METHOD target [version]`, as on the wire.
+    let mut start = lines.next().unwrap_or_default().split_whitespace();
+    let method = start.next().unwrap_or("GET");
+    let target = start.next().unwrap_or("/");
     let mut builder = Request::builder().method(method).uri(target);
     for (name, value) in lines.filter_map(|l| l.split_once(':')) {
         // What hyper would refuse never reaches the handler.
@@ -119,14 +121,22 @@ fn mirror_request(bytes: &[u8], peer_index: usize) {
         }
     }
     let Ok(mut request) = builder.body(Body::from(body.as_bytes().to_vec())) else {
-        return;
+        return Vec::new();
     };
     request.extensions_mut().insert(ConnectInfo(peer));
     let _ = m.runtime.block_on(m.router.clone().oneshot(request));
-    let Ok(mut delivered) = m.delivered.0.lock() else {
+    m.delivered
+        .0
+        .lock()
+        .map(|mut v| v.drain(..).collect())
+        .unwrap_or_default()
+}
+
+fn mirror_request(bytes: &[u8], peer_index: usize) {
+    let Ok(peer) = PEERS[peer_index].parse::<SocketAddr>() else {
         return;
     };
-    for ex in delivered.drain(..) {
+    for ex in mirror_exchanges(bytes, peer_index) {
         let trusted = peer_index < 2;
         if !trusted {
             assert_eq!(
@@ -165,4 +175,5 @@ fn state_file(bytes: &[u8]) {
     if let Ok(source) = periscope_sources::PcapDirSource::open(cfg) {
         let _ = source.done_files().count();
     }
+    let _ = std::fs::remove_file(dir.join("state"));
 }

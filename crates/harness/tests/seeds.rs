@@ -125,3 +125,34 @@ fn exchange_seeds_raise_findings() -> Result<(), Box<dyn Error>> {
     }
     Ok(())
 }
+
+/// The mirror seeds reach the handler: a trusted nginx sets the client, server and version;
+/// an untrusted peer does not.
+#[test]
+fn mirror_seeds_deliver_exchanges() -> Result<(), Box<dyn Error>> {
+    let part = |name| -> Result<Vec<u8>, Box<dyn Error>> {
+        let data = seed("sources", name)?;
+        let rest = data.get(1..).unwrap_or_default();
+        Ok(rest
+            .split(|&b| b == 0xfe)
+            .next()
+            .unwrap_or_default()
+            .to_vec())
+    };
+    let trusted = periscope_harness::mirror_exchanges(&part("trusted-nginx-copy")?, 0);
+    let [ex] = &trusted[..] else {
+        panic!("one exchange expected, got {}", trusted.len());
+    };
+    assert_eq!(ex.flow.client.to_string(), "203.0.113.5:51234");
+    assert_eq!(ex.flow.server.to_string(), "10.1.0.80:443");
+    let req = ex.request.as_ref().ok_or("no request")?;
+    assert_eq!(req.version, periscope_model::HttpVersion::Http10);
+    assert_eq!(req.body.data, b"user=alice&password=secret");
+
+    let spoofed = periscope_harness::mirror_exchanges(&part("untrusted-spoofing")?, 2);
+    let [ex] = &spoofed[..] else {
+        panic!("one exchange expected, got {}", spoofed.len());
+    };
+    assert_eq!(ex.flow.client.to_string(), "192.0.2.9:1234");
+    Ok(())
+}
