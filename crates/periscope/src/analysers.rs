@@ -78,15 +78,6 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    /// Builds the analysers with their default settings; `discover` switches discovery.
-    pub fn new(discover: bool) -> Self {
-        let config = AggregatorConfig {
-            discover,
-            ..AggregatorConfig::default()
-        };
-        Self::with_config(config).expect("the default analyser settings are valid")
-    }
-
     /// Builds the analysers that are switched on; fails when a setting is invalid (the error
     /// names it).
     pub fn with_config(config: AggregatorConfig) -> anyhow::Result<Self> {
