@@ -41,7 +41,8 @@ impl Write for Peer<'_> {
 /// size. The rest is the connection as the agent writes it: hello, then frames.
 ///
 /// The stream goes through [`SensorSession::serve`] into the HTTP tracker as the sensor wires
-/// it (events in any order, for any flow), twice: as one session and as a resumed one. Every
+/// it (events in any order, for any flow), twice: as one session and as a resumed one, which
+/// must deliver nothing again. Every
 /// frame is also cut out with [`FrameReader`] and decoded on its own; a frame that decodes must
 /// encode back to the same event.
 pub fn wire(data: &[u8]) {
@@ -58,7 +59,8 @@ pub fn wire(data: &[u8]) {
     let mut http = HttpTracker::new(Default::default());
     let mut sink = |_: HttpOutput| {};
     let mut prior = HashMap::new();
-    for _ in 0..2 {
+    let mut delivered = [0u64; 2];
+    for count in &mut delivered {
         let mut peer = Peer {
             data: stream,
             chunk,
@@ -67,10 +69,19 @@ pub fn wire(data: &[u8]) {
             &mut peer,
             token,
             &mut prior,
-            &mut |flow: FlowId, ev: StreamEvent<'_>| http.on_event(flow, ev, &mut sink),
+            &mut |flow: FlowId, ev: StreamEvent<'_>| {
+                *count += 1;
+                http.on_event(flow, ev, &mut sink)
+            },
         );
     }
     http.finish(&mut sink);
+    // The same connection again is a resume of a session whose frames were all delivered.
+    assert_eq!(
+        delivered[1], 0,
+        "a resumed session delivered {} events twice",
+        delivered[1]
+    );
 
     let frames = stream.get(hello_len(stream).unwrap_or(0)..).unwrap_or(&[]);
     let mut reader = FrameReader::default();
