@@ -94,7 +94,9 @@ pub fn capture(data: &[u8]) {
 /// Frames for the decoder: the first byte picks the link type (modulo 13: null, Ethernet,
 /// PPP, Cisco HDLC, raw IP, loop, SLL, IPv4, IPv6, SLL2, an unknown type, then the UDP
 /// payloads of the VXLAN and GENEVE listeners), then frames follow, each prefixed by a 2-byte
-/// big-endian length (so that fragments of several frames meet in the defragmenter).
+/// big-endian length (so that fragments of several frames meet in the defragmenter). VXLAN and
+/// GENEVE datagrams are also decoded as a capture shows them (in UDP to port 4789/6081), and
+/// both results must agree.
 pub fn decode(data: &[u8]) {
     const LINKS: [LinkType; 13] = [
         LinkType::Null,
@@ -118,21 +120,75 @@ pub fn decode(data: &[u8]) {
     let Ok(mut decoder) = Decoder::new(Default::default()) else {
         return;
     };
+    // Datagrams of a tunnel listener are also decoded as captured on the wire (in UDP to the
+    // IANA port): both must give the same result.
+    let listener_port = match link {
+        LinkType::Vxlan => Some(4789),
+        LinkType::Geneve => Some(6081),
+        _ => None,
+    };
+    let Ok(mut captured) = Decoder::new(Default::default()) else {
+        return;
+    };
     let mut n = 0u64;
     while rest.len() >= 2 {
         let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
         let bytes = &rest[2..2 + len];
         rest = &rest[2 + len..];
         n += 1;
+        let cut = u32::from(pick & 1) * 7;
         let frame = Frame {
             ts: Timestamp(n * 1_000_000),
             link,
             data: bytes,
-            orig_len: len as u32 + u32::from(pick & 1) * 7,
+            orig_len: len as u32 + cut,
         };
-        let _ = decoder.decode(&frame);
+        let listened = decoder.decode(&frame);
+        let Some(wire) = listener_port.and_then(|port| in_udp(bytes, port)) else {
+            continue;
+        };
+        let as_captured = captured.decode(&Frame {
+            link: LinkType::Ethernet,
+            data: &wire,
+            orig_len: wire.len() as u32 + cut,
+            ..frame
+        });
+        assert!(
+            same_result(&listened, &as_captured),
+            "{link:?} datagram decodes to {listened:?} from the listener but to \
+             {as_captured:?} when captured in UDP"
+        );
     }
     decoder.expire_fragments(Timestamp(u64::MAX / 2));
+}
+
+/// `datagram` in Ethernet, IPv4 and UDP to `port`, as a capture of the mirror traffic shows it.
+fn in_udp(datagram: &[u8], port: u16) -> Option<Vec<u8>> {
+    let udp_len = u16::try_from(8 + datagram.len()).ok()?;
+    let ip_len = udp_len.checked_add(20)?;
+    let mut f = Vec::with_capacity(14 + usize::from(ip_len));
+    f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&ip_len.to_be_bytes());
+    f.extend_from_slice(&[0, 1, 0x40, 0, 64, 17, 0, 0, 10, 9, 0, 1, 10, 9, 0, 2]);
+    f.extend_from_slice(&50_000u16.to_be_bytes());
+    f.extend_from_slice(&port.to_be_bytes());
+    f.extend_from_slice(&udp_len.to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(datagram);
+    Some(f)
+}
+
+/// Same segment, same skip reason, or the same error in the same layer (offsets differ by
+/// the outer headers).
+fn same_result(a: &Decoded<'_>, b: &Decoded<'_>) -> bool {
+    match (a, b) {
+        (Decoded::Tcp(x), Decoded::Tcp(y)) => format!("{x:?}") == format!("{y:?}"),
+        (Decoded::Held, Decoded::Held) => true,
+        (Decoded::Skipped(x), Decoded::Skipped(y)) => x == y,
+        (Decoded::Malformed(x), Decoded::Malformed(y)) => (x.kind, x.layer) == (y.kind, y.layer),
+        _ => false,
+    }
 }
 
 /// TCP segments built from the bytes, through reassembly into the HTTP tracker. Each segment
