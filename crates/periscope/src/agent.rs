@@ -165,6 +165,7 @@ fn run_forwarding(args: &AgentArgs, sensor: &str) -> anyhow::Result<()> {
     let mut forwarder = forwarder(args, sensor)?;
     let stop = stop_flag()?;
     let mut agent = start_agent(args)?;
+    eprintln!("periscope agent: capturing, streaming to {sensor}");
     let deadline = deadline(args);
     while !stop.load(Ordering::Relaxed) && deadline.is_none_or(|d| Instant::now() < d) {
         agent.poll(Duration::from_millis(200), &mut |flow, ev| {
