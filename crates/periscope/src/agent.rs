@@ -112,6 +112,7 @@ fn forwarder(args: &AgentArgs, sensor: &str) -> anyhow::Result<Forwarder> {
 
 /// Runs the agent until a signal (or `--duration`), then flushes every connection.
 pub fn run(args: AgentArgs) -> anyhow::Result<()> {
+    crate::run::init_logging();
     if let Some(sensor) = args.sensor.clone() {
         return run_forwarding(&args, &sensor);
     }

@@ -387,7 +387,8 @@ fn join_all(threads: Vec<JoinHandle<()>>, what: &str) {
     }
 }
 
-fn init_logging() {
+/// Log lines to stderr, `info` and above unless `RUST_LOG` says otherwise.
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
