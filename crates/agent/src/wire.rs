@@ -404,8 +404,13 @@ impl FrameReader {
             return Some(Err(WireError::BadLength(len)));
         }
         let frame = rest.get(4..4 + len)?;
+        // The offset starts where the peer said it resumes: a hostile resume near u64::MAX
+        // must end the session, not wrap (acknowledgements and de-duplication read it).
+        let Some(offset) = self.offset.checked_add(4 + len as u64) else {
+            return Some(Err(WireError::Hello("resume offset out of range")));
+        };
         self.pos += 4 + len;
-        self.offset += 4 + len as u64;
+        self.offset = offset;
         Some(Ok(frame))
     }
 }
