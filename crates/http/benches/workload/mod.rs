@@ -1,4 +1,4 @@
-//! The workload both `benches/h1.rs` and `examples/throughput.rs` measure: keep-alive GET/200
+//! The workload both `benches/h1.rs` and `examples/http_throughput.rs` measure: keep-alive GET/200
 //! exchanges with 1 KiB JSON bodies, fed as ~1460-byte segments.
 
 use periscope_http::{HttpConfig, HttpOutput, HttpTracker};

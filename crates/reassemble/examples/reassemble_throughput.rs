@@ -2,7 +2,7 @@
 //! (`/proc/self/stat`), so that the number means something on a shared, loaded machine where
 //! criterion's wall-clock figures swing.
 //!
-//! `cargo run --release -p periscope-reassemble --example throughput [-- SEGMENTS]`
+//! `cargo run --release -p periscope-reassemble --example reassemble_throughput [-- SEGMENTS]`
 
 use periscope_model::{Endpoint, FlowId, Segment, StreamEvent, TcpFlags, Timestamp, TunnelPath};
 use periscope_reassemble::{Reassembler, ReassemblyConfig};

@@ -1,8 +1,8 @@
 //! Scanner throughput over capture files: exchanges per CPU second (this thread's CPU time).
 //!
 //! ```sh
-//! cargo run --release -p periscope-vulns --example throughput            # tests/data/*.pcap + vulnapp
-//! cargo run --release -p periscope-vulns --example throughput -- a.pcap  # given files
+//! cargo run --release -p periscope-vulns --example vulns_throughput            # tests/data/*.pcap + vulnapp
+//! cargo run --release -p periscope-vulns --example vulns_throughput -- a.pcap  # given files
 //! VULNS_LIST=1 cargo run … # also list the findings
 //! ```
 //!

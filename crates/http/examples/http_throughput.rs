@@ -1,6 +1,6 @@
 //! Throughput on CPU time (not wall time, so it holds on a busy machine): keep-alive GET/200
 //! with 1 KiB JSON bodies, as in `benches/h1.rs`. Run with
-//! `cargo run --release -p periscope-http --example throughput`.
+//! `cargo run --release -p periscope-http --example http_throughput`.
 
 #[path = "../benches/workload/mod.rs"]
 mod workload;
