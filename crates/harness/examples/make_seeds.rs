@@ -10,11 +10,9 @@
 //! the files it names.
 
 use periscope_agent::wire;
-use periscope_decode::{Decoded, Decoder};
 use periscope_harness::exchanges;
-use periscope_http::{HttpOutput, HttpTracker};
+use periscope_http::HttpOutput;
 use periscope_model::{Exchange, FlowId, StreamEvent};
-use periscope_reassemble::Reassembler;
 use std::collections::HashMap;
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -168,34 +166,23 @@ fn decode_seeds(sample: &Path) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// Runs a capture through the pipeline, handing every stream event and exchange to `f`.
+/// Runs a capture through the stages, showing every stream event to `on_event`; its exchanges.
 fn pipeline(
     path: &Path,
     on_event: &mut dyn FnMut(FlowId, &StreamEvent<'_>),
 ) -> Result<Vec<Exchange>, Box<dyn Error>> {
     let mut reader = periscope_capture::open(path)?;
-    let mut decoder = Decoder::new(Default::default())?;
-    let mut reassembler = Reassembler::new(Default::default());
-    let mut http = HttpTracker::new(Default::default());
     let mut out = Vec::new();
-    let mut sink = |o: HttpOutput| {
-        if let HttpOutput::Exchange(x) = o {
-            out.push(*x);
-        }
-    };
-    let mut each = |flow: FlowId, ev: StreamEvent<'_>| {
-        on_event(flow, &ev);
-        http.on_event(flow, ev, &mut sink)
-    };
-    while let Some(frame) = reader.next_frame()? {
-        let ts = frame.ts;
-        if let Decoded::Tcp(segment) = decoder.decode(&frame) {
-            reassembler.process(&segment, &mut each);
-        }
-        reassembler.advance(ts, &mut each);
-    }
-    reassembler.finish(&mut each);
-    http.finish(&mut sink);
+    periscope_testkit::run(
+        &mut reader,
+        usize::MAX,
+        &mut |f, e| on_event(f, e),
+        &mut |o| {
+            if let HttpOutput::Exchange(x) = o {
+                out.push(*x);
+            }
+        },
+    )?;
     Ok(out)
 }
 

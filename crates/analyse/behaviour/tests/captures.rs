@@ -9,11 +9,8 @@
 //! only evidence; it prints a skip reason when something is missing.
 
 use periscope_behaviour::{Behaviour, BehaviourConfig};
-use periscope_decode::{Decoded, Decoder};
 use periscope_detect::{DetectConfig, Detector};
-use periscope_http::{HttpOutput, HttpTracker};
-use periscope_model::{Event, Exchange, FlowId, Incident, StreamEvent};
-use periscope_reassemble::Reassembler;
+use periscope_model::{Event, Exchange, Incident};
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,31 +23,7 @@ fn data_dir() -> PathBuf {
 
 /// Every exchange of a capture file, in the order the HTTP layer emitted them.
 fn exchanges(path: &Path) -> Result<Vec<Exchange>> {
-    let mut reader = periscope_capture::open(path)?;
-    let mut decoder = Decoder::new(Default::default())?;
-    let mut reassembler = Reassembler::new(Default::default());
-    let mut http = HttpTracker::new(Default::default());
-    let mut out = Vec::new();
-    let mut sink = |o: HttpOutput| {
-        if let HttpOutput::Exchange(ex) = o {
-            out.push(*ex);
-        }
-    };
-    while let Some(frame) = reader.next_frame()? {
-        let ts = frame.ts;
-        if let Decoded::Tcp(segment) = decoder.decode(&frame) {
-            reassembler.process(&segment, &mut |flow: FlowId, ev: StreamEvent<'_>| {
-                http.on_event(flow, ev, &mut sink)
-            });
-        }
-        reassembler.advance(ts, &mut |flow: FlowId, ev: StreamEvent<'_>| {
-            http.on_event(flow, ev, &mut sink)
-        });
-        http.advance(ts, &mut sink);
-    }
-    reassembler.finish(&mut |flow: FlowId, ev: StreamEvent<'_>| http.on_event(flow, ev, &mut sink));
-    http.finish(&mut sink);
-    Ok(out)
+    periscope_testkit::exchanges(path)
 }
 
 /// The incidents Periscope raises on a capture, and how many exchanges it had.
