@@ -44,42 +44,19 @@ done
 out=$(realpath -m "$out")
 
 tag="b$$"
-NS_C="psc-$tag-c" NS_S="psc-$tag-s"
-VC="${tag}c" VS="${tag}s"
 IP_C=10.78.0.1 IP_S=10.78.0.2
 # Extra client addresses: the "different users" of the benign scenarios and the id walker.
 CLIENT_IPS="10.78.0.11 10.78.0.12 10.78.0.13 10.78.0.14 10.78.0.15 10.78.0.16"
 work=$(mktemp -d /tmp/periscope-behaviour.XXXXXX)
-pids=()
-
-cleanup() {
-  set +e
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  ip netns del "$NS_C" 2>/dev/null
-  ip netns del "$NS_S" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-in_c() { nsenter --net="/run/netns/$NS_C" -- "$@"; }
-in_s() { nsenter --net="/run/netns/$NS_S" -- "$@"; }
+# shellcheck source=netns.sh
+. "$(dirname "$0")/netns.sh"
 
 # --- network ----------------------------------------------------------------------------------
-ip netns add "$NS_C"
-ip netns add "$NS_S"
-ip link add "$VC" type veth peer name "$VS"
-ip link set "$VC" netns "$NS_C"
-ip link set "$VS" netns "$NS_S"
-in_c ip link set lo up
-in_s ip link set lo up
+netns_up
 in_c ip addr add "$IP_C/24" dev "$VC"
 for a in $CLIENT_IPS; do in_c ip addr add "$a/24" dev "$VC"; done
 in_s ip addr add "$IP_S/24" dev "$VS"
-in_c ip link set "$VC" up
-in_s ip link set "$VS" up
-in_c ethtool -K "$VC" tso off gso off gro off 2>/dev/null || true
-in_s ethtool -K "$VS" tso off gso off gro off 2>/dev/null || true
+links_up
 
 # --- server -----------------------------------------------------------------------------------
 nsenter --net="/run/netns/$NS_S" -- python3 "$app_dir/app.py" --host "$IP_S" --port 80 &

@@ -42,39 +42,17 @@ out=$(realpath -m "$out")
 # Unique names so that parallel runs (a test and a benchmark) do not collide; veth names
 # must fit in 15 bytes.
 tag="p$$"
-NS_C="psc-$tag-c" NS_S="psc-$tag-s"
-VC="${tag}c" VS="${tag}s"
 if [ $v6 = 1 ]; then
   IP_C=fd77::1 IP_S=fd77::2 PLEN=64 SERVER="[fd77::2]"
 else
   IP_C=10.77.0.1 IP_S=10.77.0.2 PLEN=24 SERVER="10.77.0.2"
 fi
 work=$(mktemp -d /tmp/periscope-record.XXXXXX)
-pids=()
-
-cleanup() {
-  set +e
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  ip netns del "$NS_C" 2>/dev/null
-  ip netns del "$NS_S" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-in_c() { nsenter --net="/run/netns/$NS_C" -- "$@"; }
-in_s() { nsenter --net="/run/netns/$NS_S" -- "$@"; }
+# shellcheck source=netns.sh
+. "$here/netns.sh"
 
 # --- network ----------------------------------------------------------------------------------
-ip netns add "$NS_C"
-ip netns add "$NS_S"
-ip link add "$VC" type veth peer name "$VS"
-ip link set "$VC" netns "$NS_C"
-ip link set "$VS" netns "$NS_S"
-for ns in "$NS_C" "$NS_S"; do
-  nsenter --net="/run/netns/$ns" -- ip link set lo up
-done
+netns_up
 if [ $v6 = 1 ]; then
   in_c sysctl -qw net.ipv6.conf.all.disable_ipv6=0
   in_s sysctl -qw net.ipv6.conf.all.disable_ipv6=0
@@ -84,11 +62,7 @@ else
   in_c ip addr add "$IP_C/$PLEN" dev "$VC"
   in_s ip addr add "$IP_S/$PLEN" dev "$VS"
 fi
-in_c ip link set "$VC" up
-in_s ip link set "$VS" up
-# Offloads off so tcpdump sees wire-sized segments, as a mirror port would.
-in_c ethtool -K "$VC" tso off gso off gro off 2>/dev/null || true
-in_s ethtool -K "$VS" tso off gso off gro off 2>/dev/null || true
+links_up
 
 # --- server side ------------------------------------------------------------------------------
 mkdir -p "$work/tmp" "$work/www/static"

@@ -28,41 +28,17 @@ done
 out=$(realpath -m "$out")
 
 tag="v$$"
-NS_C="psv-$tag-c" NS_S="psv-$tag-s"
-VC="${tag}c" VS="${tag}s"
 IP_C=10.78.0.1 IP_S=10.78.0.2 SERVER=10.78.0.2
 work=$(mktemp -d /tmp/periscope-vulns.XXXXXX)
-pids=()
-
-cleanup() {
-  set +e
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  ip netns del "$NS_C" 2>/dev/null
-  ip netns del "$NS_S" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-in_c() { nsenter --net="/run/netns/$NS_C" -- "$@"; }
-in_s() { nsenter --net="/run/netns/$NS_S" -- "$@"; }
+# shellcheck source=netns.sh
+. "$(dirname "$0")/netns.sh"
 bg_s() { nsenter --net="/run/netns/$NS_S" -- "$@" & pids+=($!); }
 
 # --- network ----------------------------------------------------------------------------------
-ip netns add "$NS_C"
-ip netns add "$NS_S"
-ip link add "$VC" type veth peer name "$VS"
-ip link set "$VC" netns "$NS_C"
-ip link set "$VS" netns "$NS_S"
-in_c ip link set lo up
-in_s ip link set lo up
+netns_up
 in_c ip addr add "$IP_C/24" dev "$VC"
 in_s ip addr add "$IP_S/24" dev "$VS"
-in_c ip link set "$VC" up
-in_s ip link set "$VS" up
-in_c ethtool -K "$VC" tso off gso off gro off 2>/dev/null || true
-in_s ethtool -K "$VS" tso off gso off gro off 2>/dev/null || true
+links_up
 
 # --- server side ------------------------------------------------------------------------------
 mkdir -p "$work/tmp" "$work/www/static" "$work/www/files/reports" "$work/listing/site"
