@@ -2,8 +2,8 @@
 //! threads and keep the second in one place:
 //!
 //! - [`Detection`] runs inside each pipeline: attack detection looks at one exchange at a time.
-//! - [`Aggregator`] runs on the merged event stream: API discovery and behaviour (which follow
-//!   endpoints and clients across requests) need to see every exchange of a host.
+//! - [`Aggregator`] runs on the merged event stream: API discovery, passive vulnerabilities and
+//!   behaviour follow endpoints and clients across requests, so they see every exchange of a host.
 //!
 //! `analyze` chains both in one thread; `run` has one pipeline per worker and one aggregator.
 
