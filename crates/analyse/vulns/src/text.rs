@@ -262,14 +262,14 @@ pub fn host_name(authority: &str) -> String {
     h.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// The last two labels of a host (`api.shop.example` → `shop.example`): a cheap stand-in for
-/// the registrable domain, enough to tell "another site" from "a sibling subdomain".
+/// The registrable domain of a host, by the Public Suffix List (`api.shop.example.co.uk` →
+/// `example.co.uk`): what tells "another site" from "a sibling subdomain". An IP address or a
+/// name without a known suffix is its own site.
 pub fn site_of(host: &str) -> &str {
-    let mut dots = host.rmatch_indices('.');
-    match (dots.next(), dots.next()) {
-        (Some(_), Some((i, _))) => &host[i + 1..],
-        _ => host,
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        return host;
     }
+    psl::domain_str(host).unwrap_or(host)
 }
 
 /// Path part of a request target (absolute form reduced to its path), without the query.
@@ -516,7 +516,10 @@ mod tests {
         );
         assert_eq!(authority_of("/local"), None);
         assert_eq!(host_name("Evil.Example:8080"), "evil.example");
-        assert_eq!(site_of("a.b.shop.example"), "shop.example");
+        assert_eq!(site_of("a.b.shop.example.com"), "example.com");
+        assert_eq!(site_of("api.shop.co.uk"), "shop.co.uk");
+        assert_ne!(site_of("evil.co.uk"), site_of("shop.co.uk"));
+        assert_eq!(site_of("10.0.0.1"), "10.0.0.1");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! CORS misconfiguration (`cors_misconfiguration`): the response allows credentials
 //! (`Access-Control-Allow-Credentials: true`) to an origin it took from the request when that
-//! origin is another site (its last two labels differ from the host's), or to `null`
+//! origin is another site (its registrable domain, by the Public Suffix List, differs from the host's), or to `null`
 //! (sandboxed iframes and `data:` pages send `Origin: null`). A sibling subdomain allowed with
 //! credentials (`app.shop.example` for `api.shop.example`) is a normal set-up, not reported.
 
