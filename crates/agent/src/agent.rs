@@ -46,6 +46,16 @@ const TRACEPOINTS: &[(&str, &str)] = &[
     ("enter_close", "sys_enter_close"),
 ];
 
+/// Detaches uprobe links. A failed detach means the kernel already dropped the link (its
+/// process is gone), so it is not an error.
+fn detach_probes(bpf: &mut Ebpf, links: Vec<(&'static str, UProbeLinkId)>) {
+    for (prog, link) in links {
+        if let Some(Ok(p)) = bpf.program_mut(prog).map(<&mut UProbe>::try_from) {
+            let _ = p.detach(link);
+        }
+    }
+}
+
 /// Server processes instrumented one by one at most (each costs one link per probe).
 const MAX_PROBED_PROCESSES: usize = 1024;
 
@@ -460,15 +470,8 @@ impl Agent {
             .copied()
             .collect();
         for key in gone {
-            for (prog, link) in self.server_probes.remove(&key).unwrap_or_default() {
-                if let Some(p) = self.bpf.program_mut(prog) {
-                    let p: Result<&mut UProbe, _> = p.try_into();
-                    // The process is gone: a failed detach only means the kernel did it first.
-                    if let Ok(p) = p {
-                        let _ = p.detach(link);
-                    }
-                }
-            }
+            let links = self.server_probes.remove(&key).unwrap_or_default();
+            detach_probes(&mut self.bpf, links);
         }
         for server in servers {
             let key = (server.pid, server.start_time);
@@ -540,12 +543,7 @@ impl Agent {
                 }
                 Err(e) => {
                     // Leave no half-instrumented process behind.
-                    for (prog, link) in links {
-                        if let Some(Ok(p)) = self.bpf.program_mut(prog).map(<&mut UProbe>::try_from)
-                        {
-                            let _ = p.detach(link);
-                        }
-                    }
+                    detach_probes(&mut self.bpf, links);
                     return Err(refused(e));
                 }
             }
