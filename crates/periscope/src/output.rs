@@ -91,20 +91,10 @@ impl<W: Write> TextWriter<W> {
             Some(r) => (r.status.to_string(), r.body.len.to_string()),
             None => ("-".to_string(), "-".to_string()),
         };
-        let flags: Vec<String> = ex
-            .flags
-            .iter()
-            .map(|f| {
-                serde_json::to_value(f)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            })
-            .collect();
+        let flags: Vec<String> = ex.flags.iter().map(name_of).collect();
         let mut tunnel = String::new();
         for t in ex.flow.tunnel.iter() {
-            let kind = serde_json::to_value(t.kind).ok();
-            let kind = kind.as_ref().and_then(|v| v.as_str()).unwrap_or("?");
+            let kind = name_of(&t.kind);
             tunnel.push_str(&format!(" {kind}:{}", t.id));
         }
         writeln!(
@@ -126,8 +116,7 @@ impl<W: Write> TextWriter<W> {
             "EXCH", "CLIENT", "CLASS", "POINT", "OUTCOME", "MATCHED"
         )?;
         for a in &self.attacks {
-            let outcome = serde_json::to_value(a.outcome).ok();
-            let outcome = outcome.as_ref().and_then(|v| v.as_str()).unwrap_or("?");
+            let outcome = name_of(&a.outcome);
             writeln!(
                 self.out,
                 "{:>6} {:<22} {:<12} {:<28} {:<10} {:<40} {}",
@@ -311,12 +300,12 @@ fn latest_by_key<T>(items: &[T], key: impl Fn(&T) -> &String) -> Vec<&T> {
     latest
 }
 
-/// The serialized name of a unit enum value (`high`, `succeeded`).
+/// The serialized name of a unit enum value (`high`, `succeeded`, `vxlan`), `?` if it has none.
 fn name_of<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+        .unwrap_or_else(|| "?".to_string())
 }
 
 /// Cuts `s` to at most `max` characters, marking the cut with `…`.
