@@ -50,12 +50,7 @@ server.serve_forever()
 "#;
 
 fn skip_reason() -> Option<String> {
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .ok()?
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(1).map(str::to_string));
-    if uid.as_deref() != Some("0") {
+    if !is_root() {
         return Some("not root (the agent loads BPF programs)".into());
     }
     if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {

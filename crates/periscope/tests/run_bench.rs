@@ -52,10 +52,7 @@ fn cpu_seconds(pid: u32) -> Res<f64> {
 #[test]
 #[ignore = "benchmark: run with --ignored --nocapture (root, tcpreplay)"]
 fn live_rate_on_a_veth() -> Res {
-    let root = std::fs::read_to_string("/proc/self/status")?
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
-    if !root || !have("tcpreplay") || !have("nsenter") {
+    if !is_root() || !have("tcpreplay") || !have("nsenter") {
         println!("SKIP live_rate_on_a_veth: needs root, tcpreplay and nsenter");
         return Ok(());
     }

@@ -340,6 +340,15 @@ pub fn rss_kib(pid: u32) -> Res<u64> {
     Ok(line.split_whitespace().nth(1).ok_or("bad VmRSS")?.parse()?)
 }
 
+/// True when the test runs with effective user id 0 (network namespaces, BPF, raw capture).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .is_some_and(|l| l.split_whitespace().nth(2) == Some("0"))
+}
+
 /// True when `tool` runs.
 pub fn have(tool: &str) -> bool {
     Command::new("sh")

@@ -60,12 +60,7 @@ impl Drop for Killed {
 }
 
 fn skip_reason() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .is_some_and(|l| l.split_whitespace().nth(2) == Some("0"));
-    if !root {
+    if !is_root() {
         return Some("not root".into());
     }
     for tool in ["ip", "tc", "nsenter", "curl", "nginx", "tcpdump", "tshark"] {
